@@ -1,0 +1,75 @@
+# looplab's front door. On a fresh Debian 12 machine, `make run` and `make test` are all you need:
+# both install the missing Debian packages first (tools/deps.sh says what it does).
+#
+#   make                    build everything into build/ (binaries in build/bin/)
+#   make deps               install missing Debian packages (apt-get update, then apt-get install)
+#   make run                the guided tour: every stage's default demo, in order
+#   make run STAGE=02 ARGS="sleepy --trace"   one stage binary with your arguments
+#   make test               unit tests, golden transcripts (CTest)
+#   make golden             rewrite tests/golden/ from the current demos; review with git diff
+#   make docs               the annotated-source site in build/docs/html/index.html
+#   make diff FROM=01 TO=02 what the next stage changed, as a unified diff
+#   make clean              remove build directories
+#
+# Variables: BUILD (build directory), CXX (compiler), BUILD_TYPE, SANITIZE=1, WERROR=1, JOBS.
+
+BUILD      ?= build
+BUILD_TYPE ?= Debug
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+STAGE      ?=
+ARGS       ?=
+FROM       ?= 01
+TO         ?= 02
+
+CMAKE_FLAGS = -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DCMAKE_CXX_COMPILER=$(CXX) \
+              -DLOOPLAB_WERROR=$(if $(WERROR),ON,OFF) -DLOOPLAB_SANITIZE=$(if $(SANITIZE),ON,OFF)
+
+.PHONY: all build deps configure run test golden docs diff clean
+
+all: build
+
+deps:
+	@tools/deps.sh
+
+configure: deps
+	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) > $(BUILD).configure.log 2>&1 \
+	  || { cat $(BUILD).configure.log; echo "looplab: cmake configure failed (log above)"; exit 1; }
+	@rm -f $(BUILD).configure.log
+
+build: configure
+	@echo "looplab: building in $(BUILD)/ with $(CXX) ($(BUILD_TYPE)$(if $(SANITIZE),$(comma) ASan+UBSan))"
+	@cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+ifeq ($(STAGE),)
+	@tools/tour.sh $(BUILD)/bin
+else
+	@bin=$$(ls $(BUILD)/bin/$(STAGE)-* 2>/dev/null | head -n 1); \
+	if [ -z "$$bin" ]; then echo "looplab: no stage $(STAGE) in $(BUILD)/bin (try: ls $(BUILD)/bin)"; exit 2; fi; \
+	echo "\$$ $$bin $(ARGS)"; "$$bin" $(ARGS)
+endif
+
+test: build
+	@echo "looplab: running the tests (unit, conformance, golden transcripts) with CTest"
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+golden: build
+	@for bin in $(BUILD)/bin/[0-9][0-9]-*; do \
+	  n=$$(basename $$bin | cut -c1-2); \
+	  cmake -DMODE=regenerate -DBIN=$$bin -DNUMBER=$$n -DDIR=$(CURDIR)/tests/golden -P cmake/golden.cmake || exit 1; \
+	done
+	@echo "looplab: golden transcripts rewritten; review them with: git diff --stat tests/golden; git diff tests/golden"
+
+docs: configure
+	@cmake --build $(BUILD) --target docs
+	@echo "looplab: open $(BUILD)/docs/html/index.html"
+
+diff:
+	@from=$$(ls -d stages/$(FROM)_* 2>/dev/null | head -n 1); to=$$(ls -d stages/$(TO)_* 2>/dev/null | head -n 1); \
+	if [ -z "$$from" ] || [ -z "$$to" ]; then echo "looplab: no stage folder for FROM=$(FROM) or TO=$(TO) (see ls stages)"; exit 2; fi; \
+	diff -ruN --exclude=README.md "$$from" "$$to"; rc=$$?; [ $$rc -le 1 ]
+
+clean:
+	rm -rf build build-* build.configure.log
+
+comma := ,

@@ -1,0 +1,72 @@
+# Golden transcripts: a deterministic demo's output under `--clock virtual --color never`, stored in
+# tests/golden/NN_demo.txt and compared byte for byte. A change to a stage's output is reviewed like a
+# change to its code: `make golden` rewrites the files, `git diff tests/golden` shows what moved.
+#
+#   cmake -DMODE=compare    -DBIN=... -DDEMO=... -DEXPECTED=file -DWORK=dir -P golden.cmake
+#   cmake -DMODE=coverage   -DBIN=... -DNUMBER=NN -DDIR=tests/golden   -P golden.cmake
+#   cmake -DMODE=regenerate -DBIN=... -DNUMBER=NN -DDIR=tests/golden   -P golden.cmake
+cmake_minimum_required(VERSION 3.25)
+
+function(run_demo bin demo out_var)
+  execute_process(COMMAND ${bin} ${demo} --clock virtual --color never
+                  OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "${bin} ${demo} --clock virtual --color never exited with ${rc}:\n${err}")
+  endif()
+  set(${out_var} "${out}" PARENT_SCOPE)
+endfunction()
+
+function(deterministic_demos bin out_var)
+  execute_process(COMMAND ${bin} --list-golden OUTPUT_VARIABLE out RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "${bin} --list-golden exited with ${rc}")
+  endif()
+  string(STRIP "${out}" out)
+  string(REPLACE "\n" ";" out "${out}")
+  set(${out_var} "${out}" PARENT_SCOPE)
+endfunction()
+
+if(MODE STREQUAL "compare")
+  run_demo(${BIN} ${DEMO} actual)
+  file(READ ${EXPECTED} expected)
+  if(NOT actual STREQUAL expected)
+    get_filename_component(name ${EXPECTED} NAME)
+    set(actual_file ${WORK}/${name}.actual)
+    file(WRITE ${actual_file} "${actual}")
+    execute_process(COMMAND diff -u ${EXPECTED} ${actual_file})
+    message(FATAL_ERROR "${name}: the output differs from the golden transcript (diff above; "
+                        "the new output is in ${actual_file}). If the change is intended, run "
+                        "`make golden` and review `git diff tests/golden`.")
+  endif()
+elseif(MODE STREQUAL "coverage")
+  deterministic_demos(${BIN} demos)
+  file(GLOB files RELATIVE ${DIR} ${DIR}/${NUMBER}_*.txt)
+  set(problems "")
+  foreach(demo IN LISTS demos)
+    if(NOT "${NUMBER}_${demo}.txt" IN_LIST files)
+      string(APPEND problems "  deterministic demo '${demo}' has no ${NUMBER}_${demo}.txt\n")
+    endif()
+  endforeach()
+  foreach(file IN LISTS files)
+    string(REGEX REPLACE "^${NUMBER}_(.*)\\.txt$" "\\1" demo ${file})
+    if(NOT demo IN_LIST demos)
+      string(APPEND problems "  ${file} belongs to no deterministic demo\n")
+    endif()
+  endforeach()
+  if(problems)
+    message(FATAL_ERROR "golden transcripts of stage ${NUMBER} are out of step (run `make golden`):\n${problems}")
+  endif()
+elseif(MODE STREQUAL "regenerate")
+  deterministic_demos(${BIN} demos)
+  file(GLOB old ${DIR}/${NUMBER}_*.txt)
+  foreach(file IN LISTS old)
+    file(REMOVE ${file})
+  endforeach()
+  foreach(demo IN LISTS demos)
+    run_demo(${BIN} ${demo} out)
+    file(WRITE ${DIR}/${NUMBER}_${demo}.txt "${out}")
+    message(STATUS "wrote tests/golden/${NUMBER}_${demo}.txt")
+  endforeach()
+else()
+  message(FATAL_ERROR "golden.cmake: MODE must be compare, coverage or regenerate")
+endif()
