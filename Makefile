@@ -21,6 +21,13 @@ ARGS       ?=
 FROM       ?= 01
 TO         ?= 02
 
+# Sanitizer builds need clang++ (see CMakeLists.txt: GCC's ASan breaks symmetric transfer).
+ifeq ($(origin CXX),default)
+CXX := $(if $(SANITIZE),clang++,g++)
+endif
+# clang++ comes from Debian's clang package; tools/deps.sh installs it when it is the compiler.
+DEPS_EXTRA = $(if $(findstring clang,$(CXX)),clang)
+
 CMAKE_FLAGS = -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DCMAKE_CXX_COMPILER=$(CXX) \
               -DLOOPLAB_WERROR=$(if $(WERROR),ON,OFF) -DLOOPLAB_SANITIZE=$(if $(SANITIZE),ON,OFF)
 
@@ -29,7 +36,7 @@ CMAKE_FLAGS = -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DCMAKE_CXX_COMPILER=$(CXX) \
 all: build
 
 deps:
-	@tools/deps.sh
+	@tools/deps.sh $(DEPS_EXTRA)
 
 configure: deps
 	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) > $(BUILD).configure.log 2>&1 \

@@ -89,6 +89,7 @@ int StageApp::run_one(const Demo& demo, bool several) {
     Narrator narrator(out, color, options_.quiet);
     std::unique_ptr<Clock> clock = make_clock(options_.clock);
     Tracer tracer(*clock);
+    tracer.set_axis(axis_);
     if (options_.trace) tracer.log_to(&narrator);
     tracer.keep_events(options_.timeline || !options_.trace_json.empty());
     DemoContext ctx{*clock, tracer, narrator, options_};

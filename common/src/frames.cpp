@@ -19,7 +19,8 @@ void* allocate(std::size_t size) {
 }
 
 void deallocate(void* frame, std::size_t size) noexcept {
-    ::operator delete(frame, size);
+    (void)size;   // clang does not enable sized deallocation by default; the plain form works everywhere
+    ::operator delete(frame);
     freed_.fetch_add(1, std::memory_order_relaxed);
 }
 

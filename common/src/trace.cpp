@@ -57,7 +57,7 @@ std::string Tracer::timeline(std::size_t width) const {
         return out.str();
     }
     const Duration end = events_.back().at;
-    const bool by_time = end > Duration::zero();
+    const bool by_time = axis_ == TraceAxis::Time && end > Duration::zero();
     const std::size_t n = events_.size();
     // Where an event lands: its time as a fraction of the run, or (no time passed) its position.
     auto column = [&](std::size_t i) -> std::size_t {
@@ -96,7 +96,7 @@ std::string Tracer::timeline(std::size_t width) const {
         out << "timeline: 0.000s to " << format_time(end) << ", one column = "
             << format_time(Duration(end.count() / static_cast<long long>(width - 1))) << "\n";
     else
-        out << "timeline: no clock time passed; one column = one step of " << n << " events in order\n";
+        out << "timeline: " << n << " events in order (the axis counts events, not time)\n";
     out << "          # running   . waiting   ! failed\n";
     // Axis: a tick every 10 columns, labelled with its time (or event number).
     std::string axis(width + 10, ' '), ticks(width, '-');
@@ -142,9 +142,9 @@ std::string json_escape(std::string_view text) {
 }
 
 std::string Tracer::chrome_json() const {
-    // Timestamps are microseconds. When no clock time passed (stage 01), each event is one
-    // microsecond after the last, so the slices are visible and in order.
-    const bool by_time = !events_.empty() && events_.back().at > Duration::zero();
+    // Timestamps are microseconds. On the Events axis, or when no clock time passed, each event is
+    // one microsecond after the last, so the slices are visible and in order.
+    const bool by_time = axis_ == TraceAxis::Time && !events_.empty() && events_.back().at > Duration::zero();
     auto ts = [&](std::size_t i) {
         double us = by_time ? to_seconds(events_[i].at) * 1e6 : static_cast<double>(i);
         char buf[32];

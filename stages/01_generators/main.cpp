@@ -14,5 +14,6 @@ int main(int argc, char** argv) {
     app.add({"threads-vs-coroutines", "OS threads are preempted anywhere; coroutines switch at co_yield",
              demo_threads_vs_coroutines, /*deterministic=*/false});
     app.set_tour("handmade");
+    app.set_trace_axis(TraceAxis::Events);   // no loop, no clock: the timeline counts resumes instead
     return app.main(argc, argv);
 }

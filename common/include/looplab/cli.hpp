@@ -66,6 +66,9 @@ public:
     void add(Demo demo);
     /// Names the demo that `make run` (the guided tour) shows for this stage.
     void set_tour(std::string name);
+    /// Sets the axis of every demo's timeline and trace file (stage 01, which has no loop clock,
+    /// counts events instead of time).
+    void set_trace_axis(TraceAxis axis) { axis_ = axis; }
     /// The CLI11 app, for stage-specific options. Add them before parse().
     CLI::App& cli() { return cli_; }
     /// Sends demo output to `out` instead of std::cout (tests use this).
@@ -90,6 +93,7 @@ private:
     Options options_;
     std::vector<Demo> demos_;
     std::string tour_;
+    TraceAxis axis_ = TraceAxis::Time;
     bool list_golden_ = false;
     bool print_tour_ = false;
     std::ostream* out_;

@@ -38,6 +38,12 @@ enum class TraceKind {
 /// The word the line log prints for a kind ("resume", "suspend", ...).
 std::string_view to_string(TraceKind kind);
 
+/// What the timeline's and the JSON's horizontal axis measures.
+enum class TraceAxis {
+    Time,   ///< clock time (falls back to Events when no clock time passed)
+    Events, ///< the order of events: for stages without a loop clock, such as stage 01
+};
+
 /// One recorded fact.
 struct TraceEvent {
     Duration at;        ///< clock time when it was recorded
@@ -56,6 +62,8 @@ public:
     void log_to(Narrator* narrator);
     /// Keeps events in memory for the timeline, the JSON file, or a test that inspects them.
     void keep_events(bool keep);
+    /// Chooses the axis of the timeline and the JSON file (Time unless told otherwise).
+    void set_axis(TraceAxis axis) { axis_ = axis; }
     /// True when any view is on. Loops test it before building detail strings.
     [[nodiscard]] bool on() const { return log_ != nullptr || keep_; }
 
@@ -81,7 +89,7 @@ public:
 
     /// Draws the kept events as an ASCII chart `width` columns wide: one row per task, `#` where it
     /// ran, `.` where it waited, `!` where it failed, blank before its first and after its last event.
-    /// When no clock time passed at all (stage 01 has no clock), columns count events instead.
+    /// With the Events axis, or when no clock time passed at all, columns count events instead.
     [[nodiscard]] std::string timeline(std::size_t width = 60) const;
     /// The kept events in Chrome's trace-event format: each resume..suspend becomes a complete event
     /// ("X") on the task's own track, the other kinds instant events ("i").
@@ -93,6 +101,7 @@ private:
     const Clock& clock_;
     Narrator* log_ = nullptr;
     bool keep_ = false;
+    TraceAxis axis_ = TraceAxis::Time;
     std::vector<TraceEvent> events_;
     std::vector<std::string> tasks_;
     std::map<std::string, int, std::less<>> index_;
