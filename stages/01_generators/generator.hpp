@@ -374,7 +374,8 @@ class YieldFrom {
 public:
     /// Takes ownership of `sub`.
     explicit YieldFrom(Generator<Y, S, R> sub) : sub_(std::move(sub.frame_)) { sub.frame_ = {}; }
-    YieldFrom(YieldFrom&& other) noexcept : sub_(std::exchange(other.sub_, {})) {}
+    /// Takes the sub-generator from `other` (awaitables may be moved before they are awaited).
+    YieldFrom(YieldFrom&& other) noexcept : sub_(std::exchange(other.sub_, {})), owned_(other.owned_) {}
     YieldFrom(const YieldFrom&) = delete;
     YieldFrom& operator=(const YieldFrom&) = delete;
     YieldFrom& operator=(YieldFrom&&) = delete;

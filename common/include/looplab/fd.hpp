@@ -41,7 +41,7 @@ private:
 };
 
 /// Returns `result` unless it is negative; then throws std::system_error(errno) whose message names
-/// `call`. Use it on every system call: `check(::pipe(fds), "pipe")`.
+/// `call`. Use it on every system call: `check(pipe(fds), "pipe")`.
 int check(int result, const char* call);
 /// The same for calls that return ssize_t (read, write, send, recv).
 ssize_t check(ssize_t result, const char* call);
