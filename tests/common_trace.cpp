@@ -47,6 +47,9 @@ TEST_CASE("the line log prints each event as it happens") {
     t.suspend("sleeper", "Sleep(until 0.500s)");
     CHECK(out.str() == "  [trace 0.250s] suspend   sleeper  Sleep(until 0.500s)\n");
     CHECK(t.events().empty());   // logging alone keeps nothing
+    t.set_axis(TraceAxis::Events);
+    t.resume("sleeper");
+    CHECK(out.str().find("  [trace #2] resume    sleeper\n") != std::string::npos);
 }
 
 TEST_CASE("timeline: # where a task ran, . where it waited, ! where it failed") {

@@ -38,10 +38,12 @@ void Tracer::record(TraceKind kind, std::string_view task, std::string_view deta
     if (!on()) return;
     const Duration at = clock_.now();
     const int id = task_index(task);
+    ++recorded_;
     if (log_ != nullptr) {
+        // On the Events axis the time means nothing (stage 01 has no loop clock): number the events.
+        const std::string when = axis_ == TraceAxis::Events ? "#" + std::to_string(recorded_) : format_time(at);
         char head[64];
-        std::snprintf(head, sizeof head, "  [trace %s] %-9s ", format_time(at).c_str(),
-                      std::string(to_string(kind)).c_str());
+        std::snprintf(head, sizeof head, "  [trace %s] %-9s ", when.c_str(), std::string(to_string(kind)).c_str());
         std::string text = log_->paint().dim(head) + log_->task_name(task);
         if (!detail.empty()) text += log_->paint().dim(std::string("  ") + std::string(detail));
         log_->line(text);

@@ -58,7 +58,8 @@ public:
     /// A tracer that reads time from `clock` (which must outlive it). It starts switched off.
     explicit Tracer(const Clock& clock);
 
-    /// Turns on the line log: each event is printed through `narrator` as it is recorded.
+    /// Turns on the line log: each event is printed through `narrator` as it is recorded, stamped
+    /// with its clock time, or with its number on the Events axis.
     void log_to(Narrator* narrator);
     /// Keeps events in memory for the timeline, the JSON file, or a test that inspects them.
     void keep_events(bool keep);
@@ -102,6 +103,7 @@ private:
     Narrator* log_ = nullptr;
     bool keep_ = false;
     TraceAxis axis_ = TraceAxis::Time;
+    std::size_t recorded_ = 0;   // events recorded so far, kept or not
     std::vector<TraceEvent> events_;
     std::vector<std::string> tasks_;
     std::map<std::string, int, std::less<>> index_;
