@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "demos/fibonacci.hpp"
 #include "generator.hpp"
 #include "handmade.hpp"
 #include "looplab/clock.hpp"
@@ -22,16 +23,6 @@ struct FrameCheck {
     long long alive() const { return frames::counts().alive() - start.alive(); }
     long long allocated() const { return frames::counts().allocated - start.allocated; }
 };
-
-Generator<long> fibonacci(long limit) {
-    long a = 0, b = 1;
-    while (a <= limit) {
-        co_yield a;
-        const long next = a + b;
-        a = b;
-        b = next;
-    }
-}
 
 Generator<int> count_to(int n, int* body_runs) {
     *body_runs += 1;

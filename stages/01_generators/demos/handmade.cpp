@@ -4,24 +4,13 @@
 #include <stdexcept>
 
 #include "demos/demos.hpp"
+#include "demos/fibonacci.hpp"
 #include "generator.hpp"
 #include "handmade.hpp"
 
 namespace looplab {
 
 namespace {
-// The function FibonacciByHand imitates, written as a function. The parameter is taken by value:
-// a coroutine outlives the call that created it, so a reference parameter could dangle.
-Generator<long> fibonacci(long limit) {
-    long a = 0, b = 1;
-    while (a <= limit) {
-        co_yield a;
-        const long next = a + b;
-        a = b;
-        b = next;
-    }
-}
-
 std::string cell(const std::optional<long>& v) { return v ? std::to_string(*v) : "-"; }
 } // namespace
 
