@@ -1,0 +1,31 @@
+// Stage 02: a loop that only knows time. main() only registers the demos and binds the stage's
+// options; the lesson is in coroutine.hpp and sleep_loop.hpp, and the demos are in demos/.
+#include <map>
+
+#include "demos/demos.hpp"
+
+int main(int argc, char** argv) {
+    using namespace looplab;
+    StageApp app("02-sleep-loop", "Stage 02: a sleep loop - coroutines yield events, one driver does all the waiting");
+    StageOptions opts;
+    CLI::App& cli = app.cli();
+    cli.add_option("--tasks", opts.tasks, "How many sleepers (sleepy: 5; scaling: the largest N, 10000)")
+        ->check(CLI::Range(1, 100000));
+    cli.add_option("--steps", opts.steps, "How many sleeps each (sleepy: 5; scaling: 3)")->check(CLI::Range(1, 1000));
+    cli.add_option("--delay", opts.delay, "Seconds per sleep (sleepy, nested)")
+        ->check(CLI::Range(0.0, 10.0))
+        ->capture_default_str();
+    cli.add_option("--queue", opts.queue, "The timer queue: list (sorted again on every insert) or heap")
+        ->transform(CLI::CheckedTransformer(std::map<std::string, QueueKind>{{"list", QueueKind::List},
+                                                                             {"heap", QueueKind::Heap}}))
+        ->default_str("heap");
+
+    app.add({"sleepy", "5 coroutines x 5 sleeps of 0.1 s finish in 0.5 s, not 2.5 s",
+             [&](DemoContext& ctx) { demo_sleepy(ctx, opts); }});
+    app.add({"nested", "sleep() awaits two half sleeps: events pass up, results and errors pass down",
+             [&](DemoContext& ctx) { demo_nested(ctx, opts); }});
+    app.add({"scaling", "the loop's own time per resume: sorted list vs heap as N grows",
+             [&](DemoContext& ctx) { demo_scaling(ctx, opts); }, /*deterministic=*/false});
+    app.set_tour("sleepy");
+    return app.main(argc, argv);
+}
