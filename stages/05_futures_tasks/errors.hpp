@@ -1,0 +1,107 @@
+/// @file
+/// @brief The exceptions of stage 05, named as asyncio names them, so a student can catch them by name.
+///
+/// **What this file adds.** asyncio reports its failures with a handful of exception classes. Here they
+/// are, one C++ type each: CancelledError (a task was asked to stop), TimeoutError (wait_for ran out of
+/// time), InvalidStateError (a Future was asked for a result it does not have yet, or set twice),
+/// QueueFull and QueueEmpty (the `_nowait` forms of Queue could not proceed) and RuntimeError (misuse
+/// of the loop: running it twice, using it after close, awaiting a task from itself).
+///
+/// **Why CancelledError is not a std::exception.** Since Python 3.8, CancelledError derives from
+/// BaseException, not Exception, so the everyday `except Exception:` does not swallow a cancellation
+/// by accident. The C++ equivalent of `except Exception` is `catch (const std::exception&)`, so
+/// CancelledError deliberately does *not* derive from std::exception: a handler for ordinary errors
+/// lets a cancellation pass through to the task, which then ends cancelled, as the caller asked.
+/// Catch it by name (`catch (const CancelledError&)`) when you really mean to.
+///
+/// **What it leaves out.** IncompleteReadError and LimitOverrunError belong to streams, which come in
+/// the next phase of this stage.
+///
+/// **What it costs.** Nothing until thrown; a thrown exception costs what C++ exceptions cost (a heap
+/// allocation and the unwinder), which is why the loop never uses them for ordinary control flow.
+#pragma once
+
+#include <exception>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+namespace looplab {
+
+/// A task or future was cancelled. Deliberately *not* derived from std::exception (see the file
+/// comment): `catch (const std::exception&)` lets it pass.
+class CancelledError {
+public:
+    /// A cancellation, with the optional message passed to cancel().
+    explicit CancelledError(std::string message = {}) : message_(std::move(message)) {}
+    /// The message given to cancel(), or empty.
+    [[nodiscard]] const std::string& message() const noexcept { return message_; }
+    /// "CancelledError", or "CancelledError: message".
+    [[nodiscard]] std::string what() const { return message_.empty() ? "CancelledError" : "CancelledError: " + message_; }
+
+private:
+    std::string message_;
+};
+
+/// An operation ran out of time (wait_for). Python's built-in TimeoutError.
+class TimeoutError : public std::runtime_error {
+public:
+    /// A timeout with an explanation.
+    explicit TimeoutError(const std::string& what = "timed out") : std::runtime_error(what) {}
+};
+
+/// A Future was used in a state that does not allow it: its result read while pending, or set twice.
+class InvalidStateError : public std::logic_error {
+public:
+    using std::logic_error::logic_error;
+};
+
+/// Queue::put_nowait() on a full queue.
+class QueueFull : public std::runtime_error {
+public:
+    /// The queue was full.
+    QueueFull() : std::runtime_error("QueueFull: the queue is full") {}
+};
+
+/// Queue::get_nowait() on an empty queue.
+class QueueEmpty : public std::runtime_error {
+public:
+    /// The queue was empty.
+    QueueEmpty() : std::runtime_error("QueueEmpty: the queue is empty") {}
+};
+
+/// Misuse that Python reports as RuntimeError: running a loop that is already running or closed,
+/// awaiting a task from inside itself, releasing a Lock nobody holds.
+class RuntimeError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// True when `error` holds a CancelledError.
+inline bool is_cancellation(const std::exception_ptr& error) {
+    if (!error) return false;
+    try {
+        std::rethrow_exception(error);
+    } catch (const CancelledError&) {
+        return true;
+    } catch (...) {
+        return false;
+    }
+}
+
+/// One line describing `error` for reports and transcripts: what() of a std::exception,
+/// "CancelledError" for a cancellation, "unknown exception" otherwise.
+inline std::string describe(const std::exception_ptr& error) {
+    if (!error) return "no exception";
+    try {
+        std::rethrow_exception(error);
+    } catch (const CancelledError& e) {
+        return e.what();
+    } catch (const std::exception& e) {
+        return e.what();
+    } catch (...) {
+        return "unknown exception";
+    }
+}
+
+} // namespace looplab

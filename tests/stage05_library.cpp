@@ -1,0 +1,490 @@
+// Stage 05, the library coroutines: sleep, gather, wait_for, shield, Queue, Lock, Event, Semaphore,
+// run(). CONFORMANCE C34-C45 and the error paths.
+#include <doctest/doctest.h>
+
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "stage05_helpers.hpp"
+
+using namespace looplab;
+using stage05::FrameCheck;
+using stage05::LoopFixture;
+
+namespace {
+Coroutine<void> sleeper(double d, std::vector<std::string>* log) {
+    try {
+        co_await sleep(d);
+        log->push_back("woke");
+    } catch (const CancelledError&) {
+        log->push_back("cancelled");
+        throw;
+    }
+}
+Coroutine<int> value_after(double d, int v) {
+    co_await sleep(d);
+    co_return v;
+}
+Coroutine<int> fail_after(double d, std::string what) {
+    co_await sleep(d);
+    throw std::runtime_error(what);
+}
+} // namespace
+
+TEST_CASE("C34 sleep(d) completes through call_later(d) - cancelling it cancels the timer") {
+    LoopFixture f;
+    std::vector<std::string> log;
+    Task<void> t = f.loop.create_task(sleeper(2.0, &log));
+    stage05::step(f.loop);
+    CHECK(f.loop.scheduled_timers() == 1);
+    t.cancel();
+    stage05::step(f.loop);
+    CHECK(log == std::vector<std::string>{"cancelled"});
+    CHECK(t.cancelled());
+    f.loop.call_soon([] {});
+    stage05::step(f.loop);   // the cancelled timer is dropped from the top of the heap
+    CHECK(f.loop.scheduled_timers() == 0);
+    CHECK(f.loop.time() == Duration{0});
+    Task<void> t2 = f.loop.create_task(sleeper(2.0, &log));
+    f.loop.run_until_complete(Future<void>(t2));
+    CHECK(f.loop.time() == seconds(2));
+    CHECK(log.back() == "woke");
+}
+
+namespace {
+Coroutine<std::tuple<int, int, int>> gather_three() {
+    co_return co_await gather(value_after(0.3, 1), value_after(0.1, 2), value_after(0.2, 3));
+}
+Coroutine<std::vector<int>> gather_range(int n) {
+    std::vector<Coroutine<int>> cs;
+    for (int i = 0; i < n; ++i) cs.push_back(value_after(0.1 * (n - i), i));
+    co_return co_await gather(std::move(cs));
+}
+} // namespace
+
+TEST_CASE("C35 gather returns results in argument order - an empty gather returns at once") {
+    LoopFixture f;
+    CHECK(f.loop.run_until_complete(gather_three()) == std::make_tuple(1, 2, 3));
+    CHECK(f.loop.time() == seconds(0.3));   // concurrently: the longest, not the sum
+    CHECK(f.loop.run_until_complete(gather_range(4)) == std::vector<int>{0, 1, 2, 3});
+    CHECK(f.loop.run_until_complete(gather_range(0)).empty());
+}
+
+namespace {
+Coroutine<void> gather_fails(std::vector<Task<int>>* children) {
+    children->push_back(create_task(fail_after(0.1, "first")));
+    children->push_back(create_task(value_after(0.5, 2)));
+    children->push_back(create_task(fail_after(0.3, "second")));
+    co_await gather(*children);
+}
+} // namespace
+
+TEST_CASE("C36 without return_exceptions the first exception fails gather - the others keep running") {
+    LoopFixture f;
+    std::vector<Task<int>> children;
+    CHECK_THROWS_WITH_AS(f.loop.run_until_complete(gather_fails(&children)), "first", std::runtime_error);
+    CHECK(f.loop.time() == seconds(0.1));
+    REQUIRE(children.size() == 3);
+    CHECK_FALSE(children[1].done());
+    CHECK_FALSE(children[1].cancelled());
+    f.loop.run_until_complete(Future<int>(children[1]));
+    CHECK(children[1].result() == 2);
+    CHECK(children[2].done());
+    CHECK(f.reports.empty());   // gather looked at the second exception too: no "never retrieved"
+}
+
+namespace {
+Coroutine<int> cancelled_soon() {
+    current_task().cancel();
+    co_await sleep(0);
+    co_return 0;
+}
+Coroutine<std::tuple<Outcome<int>, Outcome<int>, Outcome<int>>> gather_all() {
+    co_return co_await gather(return_exceptions, value_after(0.2, 1), fail_after(0.1, "bad"), cancelled_soon());
+}
+} // namespace
+
+TEST_CASE("C37 with return_exceptions, exceptions and cancellations are placed in the results") {
+    LoopFixture f;
+    auto [a, b, c] = f.loop.run_until_complete(gather_all());
+    CHECK(a.ok());
+    CHECK(a.value() == 1);
+    CHECK_FALSE(b.ok());
+    CHECK(describe(b.error()) == "bad");
+    CHECK_THROWS_AS((void)b.value(), std::runtime_error);
+    CHECK_FALSE(c.ok());
+    CHECK(is_cancellation(c.error()));
+    CHECK(f.loop.time() == seconds(0.2));
+}
+
+namespace {
+Coroutine<void> gather_and_wait(std::vector<Task<int>>* children, Future<std::vector<int>>* g) {
+    children->push_back(create_task(value_after(1, 1)));
+    children->push_back(create_task(value_after(2, 2)));
+    *g = gather(*children);
+    co_await *g;
+}
+} // namespace
+
+TEST_CASE("C38 cancelling a gather cancels every child that is not done") {
+    LoopFixture f;
+    std::vector<Task<int>> children;
+    Future<std::vector<int>> g(f.loop);
+    Task<void> outer = f.loop.create_task(gather_and_wait(&children, &g));
+    stage05::step(f.loop);
+    stage05::step(f.loop);
+    CHECK(g.cancel());
+    f.loop.call_later(seconds(0.1), [&] { f.loop.stop(); });
+    f.loop.run_forever();
+    CHECK(children[0].cancelled());
+    CHECK(children[1].cancelled());
+    // As in asyncio (3.11 and 3.13): the gather ends with a CancelledError *exception*, not cancelled().
+    CHECK(g.done());
+    CHECK_FALSE(g.cancelled());
+    CHECK_THROWS_AS(g.result(), CancelledError);
+    CHECK(outer.cancelled());
+    CHECK(f.loop.time() == seconds(0.1));
+}
+
+namespace {
+Coroutine<std::string> slow_cleanup(std::vector<std::string>* log) {
+    try {
+        co_await sleep(10);
+    } catch (const CancelledError&) {
+        log->push_back("cleaning up");
+    }
+    co_await sleep(0.5);   // cleanup that itself awaits
+    log->push_back("cleaned");
+    throw CancelledError();
+}
+Coroutine<std::string> suppresses(std::vector<std::string>* log) {
+    try {
+        co_await sleep(10);
+    } catch (const CancelledError&) {
+        log->push_back("suppressed");
+    }
+    co_return "value anyway";
+}
+Coroutine<std::string> call_wait_for(Coroutine<std::string> op, double timeout, std::vector<std::string>* log) {
+    try {
+        co_return co_await wait_for(std::move(op), timeout);
+    } catch (const TimeoutError&) {
+        log->push_back("TimeoutError at " + format_time(get_running_loop().time()));
+        co_return "timed out";
+    }
+}
+} // namespace
+
+TEST_CASE("C39 wait_for cancels on timeout, waits until the operation finished, returns a suppressed value") {
+    LoopFixture f;
+    std::vector<std::string> log;
+    CHECK(f.loop.run_until_complete(call_wait_for(slow_cleanup(&log), 1.0, &log)) == "timed out");
+    CHECK(log == std::vector<std::string>{"cleaning up", "cleaned", "TimeoutError at 1.500s"});
+    log.clear();
+    CHECK(f.loop.run_until_complete(call_wait_for(suppresses(&log), 1.0, &log)) == "value anyway");
+    CHECK(log == std::vector<std::string>{"suppressed"});
+    // In time: the result, and the timer is gone.
+    auto quick = []() -> Coroutine<int> { co_return co_await wait_for(value_after(0.1, 5), 1.0); };
+    CHECK(f.loop.run_until_complete(quick()) == 5);
+}
+
+namespace {
+Coroutine<void> outer_wait_for(Task<int>* inner_out, std::vector<std::string>* log) {
+    Task<int> inner = create_task(value_after(5, 1), "inner");
+    *inner_out = inner;
+    try {
+        co_await wait_for(inner, 10.0);
+    } catch (const CancelledError&) {
+        log->push_back("caller cancelled");
+        throw;
+    }
+}
+} // namespace
+
+TEST_CASE("C40 wait_for with timeout <= 0 cancels and raises TimeoutError - cancelling the caller cancels the op") {
+    LoopFixture f;
+    std::vector<std::string> log;
+    // Not started yet: cancelled before its first step, so none of its body runs.
+    CHECK(f.loop.run_until_complete(call_wait_for(suppresses(&log), 0, &log)) == "timed out");
+    CHECK(log == std::vector<std::string>{"TimeoutError at 0.000s"});
+    log.clear();
+    // Started, then wait_for(..., 0): cancelled at once; it suppresses and its value is returned.
+    auto started = [](std::vector<std::string>* lg) -> Coroutine<std::string> {
+        Task<std::string> t = create_task(suppresses(lg));
+        co_await sleep(0);
+        co_return co_await wait_for(t, -1.0);
+    };
+    CHECK(f.loop.run_until_complete(started(&log)) == "value anyway");
+    CHECK(log == std::vector<std::string>{"suppressed"});
+    auto done_at_once = []() -> Coroutine<int> {
+        Future<int> ready(get_running_loop());
+        ready.set_result(9);
+        co_return co_await wait_for(ready, 0.0);
+    };
+    CHECK(f.loop.run_until_complete(done_at_once()) == 9);
+
+    LoopFixture g;
+    std::vector<std::string> log2;
+    std::optional<Task<int>> inner;
+    Task<int> dummy = g.loop.create_task(value_after(0, 0));
+    Task<int>* slot = &dummy;
+    Task<void> caller = g.loop.create_task(outer_wait_for(slot, &log2));
+    g.loop.call_later(seconds(1), [&] { caller.cancel(); });
+    g.loop.call_later(seconds(2), [&] { g.loop.stop(); });
+    g.loop.run_forever();
+    CHECK(log2 == std::vector<std::string>{"caller cancelled"});
+    CHECK(caller.cancelled());
+    CHECK(slot->name() == "inner");
+    CHECK(slot->cancelled());
+}
+
+namespace {
+Coroutine<int> shielded_caller(Task<int>* inner_out) {
+    Task<int> inner = create_task(value_after(3, 42), "precious");
+    *inner_out = inner;
+    co_return co_await shield(inner);
+}
+} // namespace
+
+TEST_CASE("C41 shield: cancelling the outer awaiter leaves the inner operation running") {
+    LoopFixture f;
+    Task<int> inner_slot = f.loop.create_task(value_after(0, 0));
+    Task<int> caller = f.loop.create_task(shielded_caller(&inner_slot));
+    f.loop.call_later(seconds(1), [&] { caller.cancel(); });
+    f.loop.call_later(seconds(5), [&] { f.loop.stop(); });
+    f.loop.run_forever();
+    CHECK(caller.cancelled());
+    CHECK(inner_slot.name() == "precious");
+    CHECK_FALSE(inner_slot.cancelled());
+    CHECK(inner_slot.result() == 42);
+}
+
+TEST_CASE("C42 Queue is FIFO - maxsize <= 0 is unbounded - the nowait forms raise QueueFull and QueueEmpty") {
+    Queue<int> unbounded(0);
+    for (int i = 0; i < 1000; ++i) unbounded.put_nowait(i);
+    CHECK_FALSE(unbounded.full());
+    CHECK(unbounded.get_nowait() == 0);
+    CHECK(unbounded.get_nowait() == 1);
+    Queue<int> negative(-5);
+    negative.put_nowait(1);
+    CHECK_FALSE(negative.full());
+    Queue<std::string> q(2);
+    q.put_nowait("a");
+    q.put_nowait("b");
+    CHECK(q.full());
+    CHECK_THROWS_AS(q.put_nowait("c"), QueueFull);
+    CHECK(q.get_nowait() == "a");
+    CHECK(q.get_nowait() == "b");
+    CHECK(q.empty());
+    CHECK_THROWS_AS(q.get_nowait(), QueueEmpty);
+}
+
+namespace {
+Coroutine<void> producer(Queue<int>* q, std::vector<std::string>* log) {
+    for (int i = 0; i < 3; ++i) {
+        co_await q->put(i);
+        log->push_back("put " + std::to_string(i));
+    }
+}
+Coroutine<void> consumer(Queue<int>* q, std::vector<std::string>* log, int n) {
+    for (int i = 0; i < n; ++i) {
+        const int v = co_await q->get();
+        log->push_back("got " + std::to_string(v));
+    }
+}
+} // namespace
+
+TEST_CASE("C43 put waits while full, get while empty - a woken waiter resumes after an iteration") {
+    LoopFixture f;
+    Queue<int> q(1);
+    std::vector<std::string> log;
+    Task<void> c = f.loop.create_task(consumer(&q, &log, 3));
+    stage05::step(f.loop);   // the consumer waits in get()
+    Task<void> p = f.loop.create_task(producer(&q, &log));
+    stage05::step(f.loop);   // put 0 (wakes the getter), put 1 waits: the queue is full
+    CHECK(log == std::vector<std::string>{"put 0"});
+    CHECK(q.full());
+    stage05::step(f.loop);   // the consumer resumes one iteration later
+    CHECK(log == std::vector<std::string>{"put 0", "got 0"});
+    f.loop.run_until_complete(Future<void>(c));
+    CHECK(log.size() == 6);
+    CHECK(p.done());
+}
+
+TEST_CASE("C44 a cancelled getter is removed - one already woken passes the wake-up on") {
+    LoopFixture f;
+    Queue<int> q;
+    std::vector<std::string> log;
+    Task<void> a = f.loop.create_task(consumer(&q, &log, 1), "a");
+    Task<void> b = f.loop.create_task(consumer(&q, &log, 1), "b");
+    stage05::step(f.loop);   // both wait
+    q.put_nowait(1);     // wakes a
+    a.cancel();          // a was woken but not yet resumed: it must pass the item's wake-up to b
+    f.loop.call_later(seconds(1), [&] { f.loop.stop(); });
+    f.loop.run_forever();
+    CHECK(a.cancelled());
+    CHECK(b.done());
+    CHECK(log == std::vector<std::string>{"got 1"});
+    CHECK(q.empty());
+
+    // A getter cancelled while waiting leaves; the next item goes to the one still waiting.
+    LoopFixture g;
+    Queue<int> q2;
+    std::vector<std::string> log2;
+    Task<void> c = g.loop.create_task(consumer(&q2, &log2, 1), "c");
+    Task<void> d = g.loop.create_task(consumer(&q2, &log2, 1), "d");
+    stage05::step(g.loop);
+    c.cancel();
+    stage05::step(g.loop);
+    CHECK(c.cancelled());
+    q2.put_nowait(5);
+    g.loop.run_until_complete(Future<void>(d));
+    CHECK(log2 == std::vector<std::string>{"got 5"});
+}
+
+namespace {
+Coroutine<void> worker(Queue<int>* q, std::vector<std::string>* log) {
+    for (;;) {
+        const int v = co_await q->get();
+        co_await sleep(0.1 * v);
+        log->push_back("done " + std::to_string(v));
+        q->task_done();
+    }
+}
+Coroutine<void> join_then_cancel(Queue<int>* q, std::vector<std::string>* log) {
+    Task<void> w1 = create_task(worker(q, log));
+    Task<void> w2 = create_task(worker(q, log));
+    for (int i = 1; i <= 4; ++i) q->put_nowait(i);
+    co_await q->join();
+    log->push_back("joined at " + format_time(get_running_loop().time()));
+    w1.cancel();
+    w2.cancel();
+    co_await gather(return_exceptions, w1, w2);
+}
+} // namespace
+
+TEST_CASE("C45 join() returns once every item is marked done - extra task_done() is an error") {
+    LoopFixture f;
+    Queue<int> q;
+    std::vector<std::string> log;
+    f.loop.run_until_complete(join_then_cancel(&q, &log));
+    CHECK(log == std::vector<std::string>{"done 1", "done 2", "done 3", "done 4", "joined at 0.600s"});
+    CHECK_THROWS_AS(q.task_done(), std::invalid_argument);
+    // join() on a queue with nothing unfinished returns at once.
+    auto join_empty = [](Queue<int>* qq) -> Coroutine<int> {
+        co_await qq->join();
+        co_return 1;
+    };
+    CHECK(f.loop.run_until_complete(join_empty(&q)) == 1);
+}
+
+namespace {
+Coroutine<void> hold(Lock* lock, std::string name, double d, std::vector<std::string>* log) {
+    co_await lock->acquire();
+    Lock::Guard guard(*lock);
+    log->push_back(name + " has it at " + format_time(get_running_loop().time()));
+    co_await sleep(d);
+}
+} // namespace
+
+TEST_CASE("Lock: one holder at a time, first come first served - releasing a free lock is an error") {
+    LoopFixture f;
+    Lock lock;
+    std::vector<std::string> log;
+    auto all = [](Lock* l, std::vector<std::string>* lg) -> Coroutine<void> {
+        co_await gather(hold(l, "a", 1, lg), hold(l, "b", 1, lg), hold(l, "c", 1, lg));
+    };
+    f.loop.run_until_complete(all(&lock, &log));
+    CHECK(log == std::vector<std::string>{"a has it at 0.000s", "b has it at 1.000s", "c has it at 2.000s"});
+    CHECK_FALSE(lock.locked());
+    CHECK_THROWS_WITH_AS(lock.release(), "Lock is not acquired.", RuntimeError);
+}
+
+TEST_CASE("Lock: a cancelled waiter leaves the queue and the lock goes to the next") {
+    LoopFixture f;
+    Lock lock;
+    std::vector<std::string> log;
+    Task<void> a = f.loop.create_task(hold(&lock, "a", 1, &log));
+    Task<void> b = f.loop.create_task(hold(&lock, "b", 1, &log));
+    Task<void> c = f.loop.create_task(hold(&lock, "c", 1, &log));
+    stage05::step(f.loop);
+    b.cancel();
+    f.loop.run_until_complete(Future<void>(c));
+    CHECK(b.cancelled());
+    CHECK(log == std::vector<std::string>{"a has it at 0.000s", "c has it at 1.000s"});
+}
+
+TEST_CASE("Event: wait() returns once set - set() wakes every waiter - clear() re-arms") {
+    LoopFixture f;
+    Event ev;
+    std::vector<std::string> log;
+    auto waiter = [](Event* e, std::vector<std::string>* lg, std::string n) -> Coroutine<void> {
+        co_await e->wait();
+        lg->push_back(n);
+    };
+    Task<void> a = f.loop.create_task(waiter(&ev, &log, "a"));
+    Task<void> b = f.loop.create_task(waiter(&ev, &log, "b"));
+    stage05::step(f.loop);
+    CHECK(log.empty());
+    ev.set();
+    f.loop.run_until_complete(Future<void>(b));
+    CHECK(log == std::vector<std::string>{"a", "b"});
+    CHECK(ev.is_set());
+    f.loop.run_until_complete(waiter(&ev, &log, "immediate"));
+    ev.clear();
+    CHECK_FALSE(ev.is_set());
+}
+
+TEST_CASE("Semaphore: at most N holders - release wakes one - a negative start is an error") {
+    LoopFixture f;
+    Semaphore sem(2);
+    int inside = 0, most = 0;
+    auto user = [](Semaphore* s, int* in, int* mx) -> Coroutine<void> {
+        co_await s->acquire();
+        ++*in;
+        if (*in > *mx) *mx = *in;
+        co_await sleep(1);
+        --*in;
+        s->release();
+    };
+    auto all = [](std::vector<Coroutine<void>> us) -> Coroutine<void> { co_await gather(std::move(us)); };
+    std::vector<Coroutine<void>> users;
+    for (int i = 0; i < 5; ++i) users.push_back(user(&sem, &inside, &most));
+    f.loop.run_until_complete(all(std::move(users)));
+    CHECK(most == 2);
+    CHECK(f.loop.time() == seconds(3));
+    CHECK(sem.value() == 2);
+    CHECK_THROWS_AS(Semaphore(-1), std::invalid_argument);
+}
+
+namespace {
+Coroutine<int> leaves_a_task(std::vector<std::string>* log) {
+    create_task(sleeper(100, log), "background");
+    co_await sleep(1);
+    co_return 3;
+}
+} // namespace
+
+TEST_CASE("run(): runs main, cancels what is left (no 'destroyed but pending'), closes the loop") {
+    VirtualClock clock;
+    std::vector<ErrorContext> reports;
+    std::vector<std::string> log;
+    FrameCheck frames;
+    RunOptions opts;
+    opts.exception_handler = [&](const ErrorContext& c) { reports.push_back(c); };
+    CHECK(run(leaves_a_task(&log), clock, opts) == 3);
+    CHECK(log == std::vector<std::string>{"cancelled"});
+    CHECK(reports.empty());
+    CHECK(frames.alive() == 0);
+    CHECK(clock.now() == seconds(1));
+    // main's exception reaches run()'s caller.
+    CHECK_THROWS_WITH_AS(run(fail_after(0.5, "main failed"), clock, opts), "main failed", std::runtime_error);
+}
+
+TEST_CASE("sleep(0), Future() and create_task() outside a running loop are errors") {
+    CHECK_THROWS_AS(Future<int>(), RuntimeError);
+    CHECK_THROWS_AS(create_task(value_after(0, 1)), RuntimeError);
+    CHECK_THROWS_AS(get_running_loop(), RuntimeError);
+}
