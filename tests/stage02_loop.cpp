@@ -1,4 +1,4 @@
-// Stage 02, sleep_loop.hpp: the loop's dispatch, its schedule on the virtual clock, list and heap
+// Stage 02, loop.hpp: the loop's dispatch, its schedule on the virtual clock, list and heap
 // agreeing, ties first come first served, the trace, and an escaping exception.
 #include <doctest/doctest.h>
 
@@ -9,7 +9,7 @@
 #include "looplab/clock.hpp"
 #include "looplab/frames.hpp"
 #include "looplab/trace.hpp"
-#include "sleep_loop.hpp"
+#include "loop.hpp"
 
 using namespace looplab;
 

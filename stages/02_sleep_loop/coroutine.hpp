@@ -4,7 +4,7 @@
 /// **What this file adds.** Stage 01's generators yielded values to their caller, and the caller
 /// decided what to do with them. Here the values are *events*: a coroutine that wants to wait does
 /// not sleep, it says what it waits for, `co_await Sleep{until}`, and that request travels up to the
-/// driver (the loop in sleep_loop.hpp), which decides who runs next and resumes the coroutine when its
+/// driver (the loop in loop.hpp), which decides who runs next and resumes the coroutine when its
 /// event has happened. This is the whole trick of every event loop: the waiting is done once, in one
 /// place, for everybody.
 ///

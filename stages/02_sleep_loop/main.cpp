@@ -1,5 +1,5 @@
 // Stage 02: a loop that only knows time. main() only registers the demos and binds the stage's
-// options; the lesson is in coroutine.hpp and sleep_loop.hpp, and the demos are in demos/.
+// options; the lesson is in coroutine.hpp and loop.hpp, and the demos are in demos/.
 #include <map>
 
 #include "demos/demos.hpp"

@@ -6,7 +6,7 @@
 
 #include "looplab/cli.hpp"
 #include "looplab/frames.hpp"
-#include "sleep_loop.hpp"
+#include "loop.hpp"
 
 namespace looplab {
 

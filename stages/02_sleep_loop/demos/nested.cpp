@@ -7,7 +7,7 @@
 #include <string>
 
 #include "demos/demos.hpp"
-#include "sleep_loop.hpp"
+#include "loop.hpp"
 
 namespace looplab {
 

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "demos/demos.hpp"
-#include "sleep_loop.hpp"
+#include "loop.hpp"
 
 namespace looplab {
 
@@ -95,7 +95,7 @@ void demo_scaling(DemoContext& ctx, const StageOptions& opts) {
             "to machine: that is why it has no golden transcript. A Debug build is many times slower "
             "than a Release build, so it stops at N = 1,000 unless --tasks says otherwise; "
             "make BUILD_TYPE=Release BUILD=build-release goes to 10,000.");
-    say.source("read TimerQueue::push() and pop() in sleep_loop.hpp");
+    say.source("read TimerQueue::push() and pop() in loop.hpp");
     say.gap();
 
     char row[128];

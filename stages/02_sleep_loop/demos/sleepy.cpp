@@ -4,7 +4,7 @@
 #include <string>
 
 #include "demos/demos.hpp"
-#include "sleep_loop.hpp"
+#include "loop.hpp"
 
 namespace looplab {
 
@@ -34,7 +34,7 @@ void demo_sleepy(DemoContext& ctx, const StageOptions& opts) {
             "in a queue ordered by wake-up time (--queue " + std::string(to_string(opts.queue)) +
             "), waits until the earliest one is due, and resumes it. Nobody is blocked while another "
             "waits, so all the sleeps happen at the same time.");
-    say.source("read co_await Sleep in coroutine.hpp, then SleepLoop::run_once() in sleep_loop.hpp");
+    say.source("read co_await Sleep in coroutine.hpp, then SleepLoop::run_once() in loop.hpp");
     say.gap();
 
     FrameWatch frames;

@@ -12,10 +12,11 @@
 ///  2. run every task whose deadline has passed, in deadline order, and file what each yields.
 ///
 /// **Two queues, one loop.** The first way anyone writes this is a list of (wake time, task) that is
-/// sorted again after every insert, with the earliest at the front. It is easy to check and it is
-/// slow: each insert costs a sort, O(n log n) for n waiting tasks (a sort of data that is already
-/// nearly sorted is quick in practice, but it still walks everything). A binary heap keeps only the order it needs: the earliest at the top, the rest
-/// loosely arranged, so an insert or a removal costs O(log n). `--queue list|heap` picks one; both
+/// sorted again after every insert (latest first, so the earliest sits at the end, where taking it
+/// is cheap). It is easy to check and it is slow: each insert costs a sort, O(n log n) for n waiting
+/// tasks (std::sort is quick on data that is already nearly sorted, but it still walks all of it). A
+/// binary heap keeps only the order it needs: the earliest at the top, the rest loosely arranged, so
+/// an insert or a removal costs O(log n). `--queue list|heap` picks one; both
 /// give the *identical* schedule, because both order by (wake time, then the order the tasks were
 /// filed), so ties run first come, first served. The `scaling` demo measures the difference.
 ///
