@@ -242,6 +242,7 @@ public:
     public:
         /// Takes ownership of `sub`'s frame.
         explicit Awaiter(Coroutine sub) : sub_(std::exchange(sub.frame_, {})) {}
+        /// Takes over `other`'s sub-coroutine (the compiler may move the awaiter into the frame).
         Awaiter(Awaiter&& other) noexcept : sub_(std::exchange(other.sub_, {})), owned_(other.owned_) {}
         Awaiter(const Awaiter&) = delete;
         Awaiter& operator=(const Awaiter&) = delete;
