@@ -71,9 +71,8 @@ TEST_CASE("a child dies with its parent even when the parent's destructors never
     // The test process starts a middle process, which starts a grandchild holding the write end of a
     // pipe, then leaves with _exit() (as if killed: no destructors). The grandchild must die too,
     // which the test sees as end of file on the pipe.
-    Pipe pipe = make_pipe();
-    const int write_end = pipe.write.get();
-    ChildProcess middle = ChildProcess::start([write_end]() -> int {
+    Pipe pipe = make_pipe();   // forked children inherit both ends (no exec, so close-on-exec does not apply)
+    ChildProcess middle = ChildProcess::start([]() -> int {
         ChildProcess grandchild = ChildProcess::start([] {
             ::pause();
             return 0;

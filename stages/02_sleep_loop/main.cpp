@@ -1,7 +1,5 @@
 // Stage 02: a loop that only knows time. main() only registers the demos and binds the stage's
 // options; the lesson is in coroutine.hpp and loop.hpp, and the demos are in demos/.
-#include <map>
-
 #include "demos/demos.hpp"
 
 int main(int argc, char** argv) {
@@ -15,9 +13,9 @@ int main(int argc, char** argv) {
     cli.add_option("--delay", opts.delay, "Seconds per sleep (sleepy, nested)")
         ->check(CLI::Range(0.0, 10.0))
         ->capture_default_str();
-    cli.add_option("--queue", opts.queue, "The timer queue: list (sorted again on every insert) or heap")
-        ->transform(CLI::CheckedTransformer(std::map<std::string, QueueKind>{{"list", QueueKind::List},
-                                                                             {"heap", QueueKind::Heap}}))
+    cli.add_option("--queue", "The timer queue: list (sorted again on every insert) or heap")
+        ->check(CLI::IsMember({"list", "heap"}))
+        ->each([&opts](const std::string& kind) { opts.queue = kind == "list" ? QueueKind::List : QueueKind::Heap; })
         ->default_str("heap");
 
     app.add({"sleepy", "5 coroutines x 5 sleeps of 0.1 s finish in 0.5 s, not 2.5 s",

@@ -1,7 +1,5 @@
 // Stage 03: a select loop. main() only registers the demos and binds the stage's options; the
 // lesson is in coroutine.hpp and loop.hpp, and the demos are in demos/.
-#include <map>
-
 #include "demos/demos.hpp"
 
 int main(int argc, char** argv) {
@@ -14,9 +12,9 @@ int main(int argc, char** argv) {
     cli.add_option("--delay", opts.delay, "Seconds between ticks (urandom, blocking)")
         ->check(CLI::Range(0.0, 10.0))
         ->capture_default_str();
-    cli.add_option("--queue", opts.queue, "The timer queue: list (sorted again on every insert) or heap")
-        ->transform(CLI::CheckedTransformer(std::map<std::string, QueueKind>{{"list", QueueKind::List},
-                                                                             {"heap", QueueKind::Heap}}))
+    cli.add_option("--queue", "The timer queue: list (sorted again on every insert) or heap")
+        ->check(CLI::IsMember({"list", "heap"}))
+        ->each([&opts](const std::string& kind) { opts.queue = kind == "list" ? QueueKind::List : QueueKind::Heap; })
         ->default_str("heap");
 
     app.add({"urandom", "a sleeper and a reader of /dev/urandom; why files are always \"ready\"",
