@@ -9,6 +9,7 @@
 #include "coroutine.hpp"
 #include "looplab/clock.hpp"
 #include "looplab/frames.hpp"
+#include "support/await_chain.hpp"
 
 using namespace looplab;
 
@@ -54,14 +55,6 @@ Coroutine<> catches(std::string* caught) {
 
 Coroutine<> lets_it_escape() { co_await fails_after(seconds(1)); }
 
-Coroutine<long> chain(int depth) {
-    if (depth == 0) {
-        co_await Sleep{seconds(7)};
-        co_return 1;
-    }
-    const long below = co_await chain(depth - 1);
-    co_return below + 1;
-}
 } // namespace
 
 TEST_CASE("a coroutine is lazy and send() returns each event it awaits, then nothing") {
@@ -130,25 +123,8 @@ TEST_CASE("an exception nobody catches is rethrown by send(), once, and the fram
     CHECK(alive() == before);
 }
 
-TEST_CASE("a chain 100,000 awaits deep runs and is torn down without overflowing the stack") {
-    constexpr int depth = 100000;
-    const auto before = alive();
-    {
-        Coroutine<long> c = chain(depth);
-        CHECK(until_of(c.send()) == seconds(7));
-        CHECK(c.depth() == depth);
-        CHECK(alive() == before + depth + 1);
-        CHECK_FALSE(c.send().has_value());
-        CHECK(c.result() == depth + 1);
-    }
-    CHECK(alive() == before);
-    {
-        // Abandoned while suspended at the bottom: destroyed from the leaf outwards, in a loop.
-        Coroutine<long> c = chain(depth);
-        c.send();
-        CHECK(alive() == before + depth + 1);
-    }
-    CHECK(alive() == before);
+TEST_CASE("a chain 100,000 awaits deep keeps the stack flat and is torn down without recursion") {
+    testing::check_deep_await_chain(100000);
 }
 
 TEST_CASE("result() before the coroutine has returned is refused") {

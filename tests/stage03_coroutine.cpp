@@ -6,6 +6,7 @@
 
 #include "coroutine.hpp"
 #include "looplab/frames.hpp"
+#include "support/await_chain.hpp"
 
 using namespace looplab;
 
@@ -67,4 +68,8 @@ TEST_CASE("an error thrown into a coroutine that has not started is raised befor
                          std::runtime_error);
     CHECK_FALSE(ran);
     CHECK(c.done());
+}
+
+TEST_CASE("a chain 100,000 awaits deep keeps the stack flat and is torn down without recursion") {
+    testing::check_deep_await_chain(100000);
 }
