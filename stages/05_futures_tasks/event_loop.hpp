@@ -412,7 +412,7 @@ private:
             if (took >= slow_callback_duration) {
                 char secs[32];
                 std::snprintf(secs, sizeof secs, "%.3f", to_seconds(took));
-                call_exception_handler({"Executing " + h.name + " took " + secs + " seconds", nullptr, h.name});
+                call_exception_handler({"Executing " + h.name + " took " + secs + " seconds", nullptr, {}});
             }
         }
     }

@@ -84,7 +84,7 @@ T run(Coroutine<T> main, Clock& clock, RunOptions options = {}) {
             loop.close();
         }
     } cleanup{loop};
-    return loop.run_until_complete(std::move(main));
+    return loop.run_until_complete(Future<T>(loop.create_task(std::move(main), "main")));
 }
 
 } // namespace looplab

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <coroutine>
+#include <string>
 
 #include "coroutine.hpp"
 #include "event_loop.hpp"
@@ -51,11 +52,14 @@ inline Coroutine<void> sleep(Duration delay) {
     }
     EventLoop& loop = get_running_loop();
     Future<void> wake(loop, "sleep(" + format_time(delay) + ")");
+    // The timer carries the sleeping task's name, so a trace shows whose timer fell due.
+    const AnyTask current = current_task();
+    std::string sleeper = current ? current.name() : std::string("sleep timer");
     TimerHandle timer = loop.call_later(
         delay, [state = wake.state()] {
             if (!state->done()) state->set_result(std::monostate{});
         },
-        "sleep timer");
+        std::move(sleeper));
     try {
         co_await wake;
     } catch (...) {
