@@ -295,3 +295,30 @@ TEST_CASE("select() interrupted by a signal (EINTR) is retried, not reported as 
     CHECK(got[0] == "!");
     CHECK(loop.stats().interrupted >= 1);
 }
+
+TEST_CASE("the loop reports I/O to the tracer: suspend on the Read, io-ready per read(), then resume") {
+    VirtualClock clock;
+    Tracer trace(clock);
+    trace.keep_events(true);
+    Pipe pipe = make_pipe();
+    write_all(pipe.write.get(), "hello");
+    pipe.write.reset();
+    std::vector<std::string> got;
+    SelectLoop loop(clock, trace);
+    loop.spawn("reader", read_into(pipe.read.get(), 5, &got));
+    loop.run();
+    const std::string fd = std::to_string(pipe.read.get());
+    std::vector<std::string> seen;
+    for (const TraceEvent& e : trace.events()) seen.push_back(std::string(to_string(e.kind)) + " " + e.detail);
+    const std::vector<std::string> expected{
+        "resume first run",
+        "suspend Read 5 bytes from fd " + fd,
+        "io-ready fd " + fd + ": 5 bytes, 5 of 5",
+        "resume ",
+        "suspend Read 5 bytes from fd " + fd,
+        "io-ready fd " + fd + ": end of file",
+        "resume ",
+        "done ",
+    };
+    CHECK(seen == expected);
+}
