@@ -227,6 +227,9 @@ public:
     [[nodiscard]] QueueKind queue() const { return timers_.kind(); }
     /// What the loop counted so far.
     [[nodiscard]] const LoopStats& stats() const { return stats_; }
+    /// How many slots the task table holds: the most tasks that were alive at once (finished tasks'
+    /// slots are reused), not how many were ever spawned.
+    [[nodiscard]] std::size_t task_slots() const { return tasks_.size(); }
     /// How many tasks are still waiting (for time or for an fd).
     [[nodiscard]] std::size_t waiting() const { return timers_.size() + readers_.size() + writers_.size(); }
 
