@@ -29,7 +29,7 @@ Coroutine<> outer(int fd, int* out, std::string* caught) {
 }
 } // namespace
 
-TEST_CASE("Readable and Writable go up to the driver; send() resumes; errors are raised at the co_await") {
+TEST_CASE("Readable and Writable go up to the driver, send() resumes, errors are raised at the co_await") {
     const auto before = frames::counts().alive();
     int out = 0;
     std::string caught;

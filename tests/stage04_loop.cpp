@@ -92,7 +92,7 @@ TEST_CASE("a Readable waiter is resumed only once its fd has data, while timers 
     CHECK(loop.stats().ready == 1);   // the reader's Readable, once
 }
 
-TEST_CASE("one reader and one writer may wait on the same fd; a second of either is refused, naming the first") {
+TEST_CASE("one reader and one writer may wait on the same fd, a second of either is refused, naming the first") {
     VirtualClock clock;
     Tracer trace(clock);
     auto [a, b] = make_socketpair();
@@ -167,7 +167,7 @@ Coroutine<> stop_after(int ticks, const Clock* clock, Stopper stopper) {
 }
 } // namespace
 
-TEST_CASE("stop() ends run() after the current turn; the tasks left are destroyed with the loop") {
+TEST_CASE("stop() ends run() after the current turn, the tasks left are destroyed with the loop") {
     const auto before = frames::counts().alive();
     VirtualClock clock;
     Tracer trace(clock);

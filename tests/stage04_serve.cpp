@@ -109,7 +109,7 @@ UniqueFd connect_blocking(const sockaddr_in& address) {
 }
 } // namespace
 
-TEST_CASE("--serve 0: 200 concurrent clients, random payloads up to 256 KiB, every byte checked; misbehaving clients disturb nobody; SIGTERM exits 0") {
+TEST_CASE("--serve 0: 200 concurrent clients, random payloads up to 256 KiB, every byte checked, misbehaving clients disturb nobody, SIGTERM exits 0") {
     const std::string binary = stage_binary();
     REQUIRE_MESSAGE(::access(binary.c_str(), X_OK) == 0, "build the stage binary first: " << binary);
     ignore_sigpipe();
