@@ -57,7 +57,7 @@
 #include "looplab/frames.hpp"
 #include "looplab/trace.hpp"
 
-namespace looplab {
+namespace looplab::inline stage01 {
 
 /// Misuse of a generator that Python also refuses: sending a value into a generator that has not
 /// started, or asking for the result of one that has not finished.
@@ -424,4 +424,4 @@ YieldFrom<Y, S, R> yield_from(Generator<Y, S, R> sub) {
     return YieldFrom<Y, S, R>(std::move(sub));
 }
 
-} // namespace looplab
+} // namespace looplab::stage01

@@ -40,7 +40,7 @@
 
 #include <optional>
 
-namespace looplab {
+namespace looplab::inline stage01 {
 
 /// `fibonacci(limit)` cut into a state machine by hand. Each resume() runs the body until the next
 /// point where the coroutine would `co_yield`, and returns that value; nothing when the body ends.
@@ -83,4 +83,4 @@ private:
     long b_ = 0;
 };
 
-} // namespace looplab
+} // namespace looplab::stage01

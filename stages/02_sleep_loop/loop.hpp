@@ -43,7 +43,7 @@
 #include "looplab/clock.hpp"
 #include "looplab/trace.hpp"
 
-namespace looplab {
+namespace looplab::inline stage02 {
 
 /// How the loop keeps its sleepers in order: `--queue list|heap`.
 enum class QueueKind {
@@ -238,4 +238,4 @@ private:
     LoopStats stats_;
 };
 
-} // namespace looplab
+} // namespace looplab::stage02

@@ -62,7 +62,7 @@
 #include "looplab/clock.hpp"
 #include "looplab/trace.hpp"
 
-namespace looplab {
+namespace looplab::inline stage03 {
 
 /// How the loop keeps its sleepers in order: `--queue list|heap`.
 enum class QueueKind {
@@ -383,4 +383,4 @@ private:
     LoopStats stats_;
 };
 
-} // namespace looplab
+} // namespace looplab::stage03

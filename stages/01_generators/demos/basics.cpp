@@ -6,7 +6,7 @@
 #include "demos/demos.hpp"
 #include "generator.hpp"
 
-namespace looplab {
+namespace looplab::inline stage01 {
 
 namespace {
 // Announces its own destruction, so the demo can show a suspended frame's locals being destroyed.
@@ -65,4 +65,4 @@ void demo_basics(DemoContext& ctx) {
     say.source("read Generator::next() and Generator::destroy() in generator.hpp");
 }
 
-} // namespace looplab
+} // namespace looplab::stage01

@@ -9,7 +9,7 @@
 #include "demos/demos.hpp"
 #include "generator.hpp"
 
-namespace looplab {
+namespace looplab::inline stage01 {
 
 namespace {
 /// What the caller throws in when a sensor reading is garbage.
@@ -109,4 +109,4 @@ void demo_delegate(DemoContext& ctx) {
     say.source("read YieldFrom::await_suspend() and PromiseBase::final_suspend() in generator.hpp");
 }
 
-} // namespace looplab
+} // namespace looplab::stage01

@@ -7,7 +7,7 @@
 #include "looplab/cli.hpp"
 #include "looplab/frames.hpp"
 
-namespace looplab {
+namespace looplab::inline stage01 {
 
 /// FibonacciByHand beside the coroutine it imitates.
 void demo_handmade(DemoContext& ctx);
@@ -37,4 +37,4 @@ private:
     frames::Counts start_;
 };
 
-} // namespace looplab
+} // namespace looplab::stage01

@@ -4,7 +4,7 @@
 
 #include "generator.hpp"
 
-namespace looplab {
+namespace looplab::inline stage01 {
 
 /// Yields 0, 1, 1, 2, 3, 5, ... while the value is at most `limit`. The parameter is taken by value:
 /// a coroutine outlives the call that created it, so a reference parameter could dangle.
@@ -18,4 +18,4 @@ inline Generator<long> fibonacci(long limit) {
     }
 }
 
-} // namespace looplab
+} // namespace looplab::stage01

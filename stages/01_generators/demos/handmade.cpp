@@ -8,7 +8,7 @@
 #include "generator.hpp"
 #include "handmade.hpp"
 
-namespace looplab {
+namespace looplab::inline stage01 {
 
 namespace {
 std::string cell(const std::optional<long>& v) { return v ? std::to_string(*v) : "-"; }
@@ -46,4 +46,4 @@ void demo_handmade(DemoContext& ctx) {
     say.source("next: the file comment of generator.hpp, then `01-generators basics`");
 }
 
-} // namespace looplab
+} // namespace looplab::stage01

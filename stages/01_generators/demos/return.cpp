@@ -6,7 +6,7 @@
 #include "demos/demos.hpp"
 #include "generator.hpp"
 
-namespace looplab {
+namespace looplab::inline stage01 {
 
 namespace {
 // Yields each word and returns how many letters it handed out. The vector is taken by value on
@@ -39,4 +39,4 @@ void demo_return(DemoContext& ctx) {
     say.source("read Promise::return_value() and Generator::result() in generator.hpp");
 }
 
-} // namespace looplab
+} // namespace looplab::stage01

@@ -6,7 +6,7 @@
 #include "demos/demos.hpp"
 #include "generator.hpp"
 
-namespace looplab {
+namespace looplab::inline stage01 {
 
 namespace {
 std::string fmt(double v) {
@@ -57,4 +57,4 @@ void demo_send(DemoContext& ctx) {
     say.source("read the Yielded awaiter in PromiseBase::yield_value(), generator.hpp");
 }
 
-} // namespace looplab
+} // namespace looplab::stage01

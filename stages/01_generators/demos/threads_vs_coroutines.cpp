@@ -10,7 +10,7 @@
 #include "demos/demos.hpp"
 #include "generator.hpp"
 
-namespace looplab {
+namespace looplab::inline stage01 {
 
 namespace {
 Generator<std::string> worker(std::string name, int steps) {
@@ -63,4 +63,4 @@ void demo_threads_vs_coroutines(DemoContext& ctx) {
     say.source("read the round-robin loop at the end of demos/threads_vs_coroutines.cpp");
 }
 
-} // namespace looplab
+} // namespace looplab::stage01

@@ -6,7 +6,7 @@
 #include "demos/demos.hpp"
 #include "generator.hpp"
 
-namespace looplab {
+namespace looplab::inline stage01 {
 
 namespace {
 /// What the caller throws in to ask the counter to start again.
@@ -66,4 +66,4 @@ void demo_throw(DemoContext& ctx) {
     say.source("read Generator::throw_into() and PromiseBase::initial_suspend() in generator.hpp");
 }
 
-} // namespace looplab
+} // namespace looplab::stage01

@@ -8,7 +8,7 @@
 #include "looplab/frames.hpp"
 #include "loop.hpp"
 
-namespace looplab {
+namespace looplab::inline stage02 {
 
 /// The stage's own command-line options (main.cpp binds them with CLI11). Zero means "the demo's
 /// own default", because the demos want different sizes: sleepy 5 tasks, scaling up to 10,000.
@@ -40,4 +40,4 @@ private:
     frames::Counts start_;
 };
 
-} // namespace looplab
+} // namespace looplab::stage02

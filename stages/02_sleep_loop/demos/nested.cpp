@@ -9,7 +9,7 @@
 #include "demos/demos.hpp"
 #include "loop.hpp"
 
-namespace looplab {
+namespace looplab::inline stage02 {
 
 namespace {
 Coroutine<> napper(std::string name, int naps, Duration delay, const Clock* clock, Narrator* say) {
@@ -113,4 +113,4 @@ void demo_nested(DemoContext& ctx, const StageOptions& opts) {
     if (frames.alive() != 0) throw std::logic_error("the nested demo leaked coroutine frames");
 }
 
-} // namespace looplab
+} // namespace looplab::stage02

@@ -13,7 +13,7 @@
 #include "loop.hpp"
 #include "looplab/random.hpp"
 
-namespace looplab {
+namespace looplab::inline stage02 {
 
 namespace {
 // A sleeper with pseudo-random delays between 1 ms and 1 s, from common/'s seeded SplitMix64, seeded
@@ -129,4 +129,4 @@ void demo_scaling(DemoContext& ctx, const StageOptions& opts) {
             "and why asyncio keeps its timers in a heap (heapq) all the same.");
 }
 
-} // namespace looplab
+} // namespace looplab::stage02

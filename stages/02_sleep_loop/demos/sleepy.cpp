@@ -6,7 +6,7 @@
 #include "demos/demos.hpp"
 #include "loop.hpp"
 
-namespace looplab {
+namespace looplab::inline stage02 {
 
 namespace {
 // One sleeper. Everything it needs comes in by value (a pointer is a value too): a coroutine's
@@ -62,4 +62,4 @@ void demo_sleepy(DemoContext& ctx, const StageOptions& opts) {
                   "once.");
 }
 
-} // namespace looplab
+} // namespace looplab::stage02

@@ -6,7 +6,7 @@
 #include "demos/demos.hpp"
 #include "loop.hpp"
 
-namespace looplab {
+namespace looplab::inline stage03 {
 
 namespace {
 // Ticks on a fixed schedule (start + k * delay), and says how late each tick ran.
@@ -63,4 +63,4 @@ void demo_blocking(DemoContext& ctx, const StageOptions& opts) {
             "a watchdog that names the coroutine that held the loop.");
 }
 
-} // namespace looplab
+} // namespace looplab::stage03

@@ -8,7 +8,7 @@
 #include "looplab/frames.hpp"
 #include "loop.hpp"
 
-namespace looplab {
+namespace looplab::inline stage03 {
 
 /// The stage's own command-line options (main.cpp binds them with CLI11). Zero means "the demo's
 /// own default".
@@ -39,4 +39,4 @@ private:
     frames::Counts start_;
 };
 
-} // namespace looplab
+} // namespace looplab::stage03

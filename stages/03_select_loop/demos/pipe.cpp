@@ -12,7 +12,7 @@
 #include "looplab/fd.hpp"
 #include "looplab/process.hpp"
 
-namespace looplab {
+namespace looplab::inline stage03 {
 
 namespace {
 constexpr std::size_t line_size = 24;   // every line the child writes is exactly this long
@@ -95,4 +95,4 @@ void demo_pipe(DemoContext& ctx, const StageOptions& opts) {
     if (status != 0) throw std::runtime_error("the writer child failed with status " + std::to_string(status));
 }
 
-} // namespace looplab
+} // namespace looplab::stage03

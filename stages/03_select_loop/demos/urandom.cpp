@@ -12,7 +12,7 @@
 #include "loop.hpp"
 #include "looplab/fd.hpp"
 
-namespace looplab {
+namespace looplab::inline stage03 {
 
 namespace {
 Coroutine<> ticker(std::string name, int steps, Duration delay, const Clock* clock, Narrator* say) {
@@ -102,4 +102,4 @@ void demo_urandom(DemoContext& ctx, const StageOptions& opts) {
             "libuv's thread pool): readiness only means something for pipes, sockets and terminals.");
 }
 
-} // namespace looplab
+} // namespace looplab::stage03
