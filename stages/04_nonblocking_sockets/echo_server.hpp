@@ -7,7 +7,7 @@
 /// each one that has nothing to do is a suspended frame and an entry in the loop's fd table, not a
 /// blocked thread.
 ///
-/// Three things a real server must get right, and where they are:
+/// Four things a real server must get right, and where they are:
 ///  - **One bad client disturbs nobody.** A client that resets the connection, vanishes, or sends
 ///    garbage makes *its own* recv() or send() throw; echo_connection() catches that, logs it, and
 ///    closes that socket. The error never reaches the loop, which would stop everything.
@@ -18,6 +18,10 @@
 ///    *client's* send() wait. That is backpressure: the slow party slows down the fast one, instead
 ///    of the server buffering without limit. asyncio does the same with its write-buffer high-water
 ///    mark and pause_reading().
+///  - **Fairness.** The try-first coroutines of sockets.hpp suspend only on EAGAIN, so a task
+///    that reads from a client who never pauses would never give the thread back. A connection task
+///    therefore awaits Readable *before* each recv(): one chunk per connection per turn, whatever the
+///    clients do. (asyncio gets the same effect by running one callback per ready fd per turn.)
 ///  - **Running out of descriptors is not a crash.** When accept() fails with EMFILE or ENFILE (no
 ///    descriptor left), the connection stays in the kernel's backlog and the listener stays readable,
 ///    so a naive loop would spin on the failing accept() forever. The accept loop refuses that
@@ -103,6 +107,10 @@ inline Coroutine<> echo_connection(UniqueFd sock, EchoServer* server) {
     std::string failure;
     try {
         while (true) {
+            // Await first, then try: recv() alone would return at once while the client keeps
+            // sending, and a client that never pauses would keep the thread from everybody else.
+            // This way each connection gets one chunk per turn of the loop (see "Fairness" above).
+            co_await Readable{sock.get()};
             std::string data = co_await recv(sock.get(), server->chunk);
             if (data.empty()) break;   // end of file: the client has sent everything
             stats.bytes += data.size();

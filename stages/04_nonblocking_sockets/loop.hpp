@@ -18,11 +18,11 @@
 ///  3. run every task whose deadline has passed, in deadline order, as in stage 02 (on the virtual
 ///     clock, first move it to the earliest deadline).
 ///
-/// **Fairness.** Each turn resumes each ready waiter once and then looks at the clock. A task that
-/// wants to drain a socket "while there is data" can still starve the others, because the loop
-/// cannot take the thread back: sockets.hpp's recv() returns after one call, so a reader goes back
-/// to the loop between two chunks only if it awaits. (Stage 05's loop, like asyncio, makes every
-/// ready callback wait its turn.)
+/// **Fairness.** Each turn resumes each ready waiter once and then looks at the clock. But the loop
+/// cannot take the thread back from a task that does not await: the coroutines of sockets.hpp try
+/// first and await only on EAGAIN, so a task that keeps reading a socket that never runs dry keeps
+/// the thread. A task that must share (the echo server's connections) awaits Readable before each
+/// read. Stage 05's loop, like asyncio, makes every ready callback wait its turn.
 ///
 /// **The virtual clock and fds** mean what they meant in stage 03: a turn polls select() with a
 /// zero timeout, resumes who is ready at the current virtual time, then jumps to the earliest
