@@ -20,6 +20,8 @@ int main(int argc, char** argv) {
     app.add({"chess", "one master, 24 boards: about 1 h simultaneously, 12 h one at a time (a Lock)", demo_chess});
     app.add({"cancel", "cancel a waiting task, catch and clean up, wait_for timing out", demo_cancel});
     app.add({"selfish", "a task that never awaits starves the others; debug mode; sleep(0) fixes it", demo_selfish});
+    app.add({"bench", "tasks created and completed per second, Queue round trips per second (wall time)",
+             demo_bench, /*deterministic=*/false});
     app.set_tour("await-vs-task");
     return app.main(argc, argv);
 }

@@ -71,7 +71,7 @@ inline Coroutine<void> sleep(Duration delay) {
 /// sleep() in seconds, as Python writes it: `co_await sleep(0.5)`.
 inline Coroutine<void> sleep(double secs) { return sleep(seconds(secs)); }
 /// sleep() in whole seconds. It exists so that `sleep(0)` and `sleep(1)` pick looplab's sleep over
-/// POSIX's `::sleep(unsigned)` from <unistd.h>, which would block the whole thread.
+/// the POSIX sleep() of <unistd.h> (which takes an unsigned int), which would block the whole thread.
 inline Coroutine<void> sleep(int secs) { return sleep(seconds(secs)); }
 
 } // namespace looplab

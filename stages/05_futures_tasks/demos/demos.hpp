@@ -23,6 +23,7 @@ void demo_queue(DemoContext& ctx, const StageOptions& opts);
 void demo_chess(DemoContext& ctx);
 void demo_cancel(DemoContext& ctx);
 void demo_selfish(DemoContext& ctx);
+void demo_bench(DemoContext& ctx);
 
 /// run()'s options for a demo: its tracer, and loop reports spoken as demo lines.
 inline RunOptions demo_run_options(DemoContext& ctx, bool debug = false) {
