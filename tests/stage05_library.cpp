@@ -2,6 +2,7 @@
 // run(). CONFORMANCE C34-C45 and the error paths.
 #include <doctest/doctest.h>
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <tuple>
@@ -487,4 +488,80 @@ TEST_CASE("sleep(0), Future() and create_task() outside a running loop are error
     CHECK_THROWS_AS(Future<int>(), RuntimeError);
     CHECK_THROWS_AS(create_task(value_after(0, 1)), RuntimeError);
     CHECK_THROWS_AS(get_running_loop(), RuntimeError);
+}
+
+namespace {
+Coroutine<int> shield_failing() {
+    co_return co_await shield(fail_after(0.5, "inner failed"));
+}
+Coroutine<int> shield_cancelled_inner(Task<int>* inner_out) {
+    Task<int> inner = create_task(value_after(3, 1), "inner");
+    *inner_out = inner;
+    co_return co_await shield(inner);
+}
+} // namespace
+
+TEST_CASE("shield: the inner exception reaches the caller - an inner cancellation cancels the outer") {
+    LoopFixture f;
+    CHECK_THROWS_WITH_AS(f.loop.run_until_complete(shield_failing()), "inner failed", std::runtime_error);
+    Task<int> inner = f.loop.create_task(value_after(0, 0));
+    Task<int> caller = f.loop.create_task(shield_cancelled_inner(&inner));
+    f.loop.call_later(seconds(1), [&] { inner.cancel(); });
+    CHECK_THROWS_AS(f.loop.run_until_complete(Future<int>(caller)), CancelledError);
+    CHECK(inner.cancelled());
+    CHECK(caller.cancelled());
+    CHECK(f.reports.empty());
+}
+
+namespace {
+Coroutine<void> sem_user(Semaphore* s, std::string name, std::vector<std::string>* log) {
+    co_await s->acquire();
+    log->push_back(name);
+    co_await sleep(1);
+    s->release();
+}
+// Releases (which wakes the first waiter), then at once cancels that woken waiter.
+Coroutine<void> sem_releaser(Semaphore* s, std::optional<Task<void>>* victim, std::vector<std::string>* log) {
+    co_await s->acquire();
+    log->push_back("a");
+    co_await sleep(1);
+    s->release();
+    (*victim)->cancel();
+}
+} // namespace
+
+TEST_CASE("Semaphore: a waiter woken and then cancelled hands its unit to the next waiter") {
+    LoopFixture f;
+    Semaphore sem(1);
+    std::vector<std::string> log;
+    std::optional<Task<void>> b;
+    Task<void> a = f.loop.create_task(sem_releaser(&sem, &b, &log));
+    b.emplace(f.loop.create_task(sem_user(&sem, "b", &log)));
+    Task<void> c = f.loop.create_task(sem_user(&sem, "c", &log));
+    f.loop.run_until_complete(Future<void>(c));
+    CHECK(b->cancelled());
+    CHECK(log == std::vector<std::string>{"a", "c"});
+    CHECK(f.loop.time() == seconds(2));
+    CHECK(sem.value() == 1);
+}
+
+TEST_CASE("errors: describe() and is_cancellation() name what they hold") {
+    CHECK(describe(nullptr) == "no exception");
+    CHECK(describe(std::make_exception_ptr(CancelledError("why"))) == "CancelledError: why");
+    CHECK(describe(std::make_exception_ptr(42)) == "unknown exception");
+    CHECK(is_cancellation(std::make_exception_ptr(CancelledError())));
+    CHECK_FALSE(is_cancellation(std::make_exception_ptr(TimeoutError())));
+    CHECK_FALSE(is_cancellation(nullptr));
+    // CancelledError is deliberately not a std::exception.
+    bool passed_through = false;
+    try {
+        try {
+            throw CancelledError();
+        } catch (const std::exception&) {
+            FAIL("a std::exception handler must not catch a cancellation");
+        }
+    } catch (const CancelledError&) {
+        passed_through = true;
+    }
+    CHECK(passed_through);
 }

@@ -307,7 +307,7 @@ TEST_CASE("loop: a loop with nothing ready, no timer and no fd fails instead of 
     CHECK_THROWS_AS(f.loop.run_until_complete(never), RuntimeError);
 }
 
-TEST_CASE("loop: readers and writers on one fd share a registration - remove_* says whether one was there") {
+TEST_CASE("C52 a reader and a writer on one fd share a registration - adding a reader replaces the previous one - remove_reader says whether one was removed") {
     LoopFixture f;
     auto [a, b] = make_socketpair();
     int reads = 0, writes = 0, replaced = 0;
