@@ -53,7 +53,7 @@
 #include "looplab/clock.hpp"
 #include "looplab/frames.hpp"
 
-namespace looplab {
+namespace looplab::inline stage04 {
 
 /// The event "wake me at `until`": an instant on the loop's clock (not a delay, so that waking late
 /// never pushes the next deadline later). Awaiting it suspends the coroutine; the loop resumes it
@@ -385,4 +385,4 @@ inline Coroutine<> sleep(const Clock* clock, Duration delay) {
     co_await detail::half_sleep(clock, delay - first);
 }
 
-} // namespace looplab
+} // namespace looplab::stage04

@@ -57,7 +57,7 @@
 #include "looplab/fd.hpp"
 #include "sockets.hpp"
 
-namespace looplab {
+namespace looplab::inline stage04 {
 
 /// What an echo server counted.
 struct EchoStats {
@@ -175,4 +175,4 @@ inline Coroutine<> accept_connections(EchoServer* server) {
     }
 }
 
-} // namespace looplab
+} // namespace looplab::stage04

@@ -66,7 +66,7 @@
 #include "looplab/clock.hpp"
 #include "looplab/trace.hpp"
 
-namespace looplab {
+namespace looplab::inline stage04 {
 
 /// How the loop keeps its sleepers in order: `--queue list|heap`.
 enum class QueueKind {
@@ -392,4 +392,4 @@ private:
     LoopStats stats_;
 };
 
-} // namespace looplab
+} // namespace looplab::stage04

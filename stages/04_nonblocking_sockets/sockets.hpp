@@ -55,7 +55,7 @@
 #include "looplab/fd.hpp"
 #include "looplab/net.hpp"
 
-namespace looplab {
+namespace looplab::inline stage04 {
 
 namespace detail {
 /// "recv(fd 7)": how an error names its call.
@@ -142,7 +142,7 @@ inline Coroutine<> connect(int sock, sockaddr_in address) {
         check(::getsockopt(sock, SOL_SOCKET, SO_ERROR, &error, &length), "getsockopt(SO_ERROR)");
         if (error == 0) co_return;   // connected
     }
-    throw std::system_error(error, std::generic_category(), "connect(" + to_string(address) + ")");
+    throw std::system_error(error, std::generic_category(), "connect(" + looplab::to_string(address) + ")");
 }
 
 /// A new non-blocking TCP socket, connected to `address`: tcp_socket() + set_nonblocking() +
@@ -154,4 +154,4 @@ inline Coroutine<UniqueFd> open_connection(sockaddr_in address) {
     co_return std::move(sock);
 }
 
-} // namespace looplab
+} // namespace looplab::stage04

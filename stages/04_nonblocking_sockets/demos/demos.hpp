@@ -9,7 +9,7 @@
 #include "looplab/frames.hpp"
 #include "loop.hpp"
 
-namespace looplab {
+namespace looplab::inline stage04 {
 
 /// The stage's own command-line options (main.cpp binds them with CLI11). Zero means "the demo's
 /// own default".
@@ -47,4 +47,4 @@ private:
     frames::Counts start_;
 };
 
-} // namespace looplab
+} // namespace looplab::stage04

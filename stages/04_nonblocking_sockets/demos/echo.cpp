@@ -15,7 +15,7 @@
 #include "looplab/random.hpp"
 #include "sockets.hpp"
 
-namespace looplab {
+namespace looplab::inline stage04 {
 
 namespace {
 // What one client did.
@@ -133,4 +133,4 @@ void demo_echo(DemoContext& ctx, const StageOptions& opts) {
     if (ok != clients) throw std::runtime_error("some echo clients did not get back what they sent");
 }
 
-} // namespace looplab
+} // namespace looplab::stage04

@@ -13,7 +13,7 @@
 
 #include <fcntl.h>
 
-namespace looplab {
+namespace looplab::inline stage04 {
 
 namespace {
 constexpr std::size_t total = 32 * 1024, chunk = 4096;
@@ -88,7 +88,7 @@ void demo_recv(DemoContext& ctx, const StageOptions& opts) {
     set_nonblocking(listener.get());
     const sockaddr_in address = loopback_address(local_port(listener.get()));
     UniqueFd urandom(check(::open("/dev/urandom", O_RDONLY | O_CLOEXEC), "open(/dev/urandom)"));
-    say.line("the server listens on " + to_string(address));
+    say.line("the server listens on " + looplab::to_string(address));
 
     SelectLoop loop(ctx.clock, ctx.trace, opts.queue);
     loop.spawn("server", slow_server(listener.get(), pause, &ctx.clock, &say));
@@ -107,4 +107,4 @@ void demo_recv(DemoContext& ctx, const StageOptions& opts) {
             "waiting anyone did was inside select(), for everybody at once.");
 }
 
-} // namespace looplab
+} // namespace looplab::stage04

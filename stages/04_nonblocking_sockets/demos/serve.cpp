@@ -19,7 +19,7 @@
 #include "looplab/net.hpp"
 #include "looplab/trace.hpp"
 
-namespace looplab {
+namespace looplab::inline stage04 {
 
 namespace {
 int signal_pipe = -1;   // the write end, for the handler
@@ -61,7 +61,7 @@ int serve_echo(std::uint16_t port) {
     ::sigaction(SIGTERM, &action, nullptr);
 
     // The first line, flushed at once: a test or a script reads the port from it.
-    std::cout << "listening on " << to_string(loopback_address(local_port(listener.get()))) << std::endl;
+    std::cout << "listening on " << looplab::to_string(loopback_address(local_port(listener.get()))) << std::endl;
 
     RealClock clock;
     Tracer trace(clock);
@@ -90,4 +90,4 @@ int serve_echo(std::uint16_t port) {
     return 0;
 }
 
-} // namespace looplab
+} // namespace looplab::stage04

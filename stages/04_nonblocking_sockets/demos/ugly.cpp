@@ -14,7 +14,7 @@
 #include "looplab/net.hpp"
 #include "sockets.hpp"
 
-namespace looplab {
+namespace looplab::inline stage04 {
 
 namespace {
 constexpr std::size_t flood = 4 * 1024 * 1024;   // more than any loopback buffer holds
@@ -115,7 +115,7 @@ Coroutine<> refused(sockaddr_in address, Narrator* say) {
     set_nonblocking(sock.get());
     const int rc = ::connect(sock.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address);
     const int error = rc == 0 ? 0 : errno;
-    say->task_line("refused", "connect(" + to_string(address) + ") -> " +
+    say->task_line("refused", "connect(" + looplab::to_string(address) + ") -> " +
                                   (rc == 0 ? std::string("0") : error_name(error)));
     UniqueFd again = tcp_socket();
     set_nonblocking(again.get());
@@ -162,4 +162,4 @@ void demo_ugly(DemoContext& ctx, const StageOptions& opts) {
             "retried, so it is the odd one: EINPROGRESS, then Writable, then SO_ERROR says how it ended.");
 }
 
-} // namespace looplab
+} // namespace looplab::stage04
