@@ -192,42 +192,40 @@ Future<std::tuple<Outcome<await_result_t<A>>...>> gather(ReturnExceptions, A... 
                                    [futures] { return std::apply([](auto&... f) { return R{detail::outcome_of(f)...}; }, futures); });
 }
 
+namespace detail {
+/// The range forms' shared part: a Future per awaitable (coroutines become tasks), then the gather,
+/// whose result applies `each` (value_of or outcome_of) to every child in order.
+template <typename E, typename A, typename Each>
+Future<std::vector<E>> gather_range(std::vector<A> awaitables, bool return_exceptions, Each each) {
+    using T = await_result_t<A>;
+    std::vector<Future<T>> futures;
+    futures.reserve(awaitables.size());
+    for (auto& a : awaitables) futures.push_back(ensure_future(std::move(a)));
+    std::vector<std::shared_ptr<FutureBase>> children;
+    for (auto& f : futures) children.push_back(f.state());
+    return start_gather<std::vector<E>>(loop_of(futures), std::move(children), return_exceptions, [futures, each] {
+        std::vector<E> out;
+        out.reserve(futures.size());
+        for (const auto& f : futures) out.push_back(each(f));
+        return out;
+    });
+}
+} // namespace detail
+
 /// The range form: coroutines, tasks or futures of one result type; results in the same order.
 template <typename A>
 Future<std::vector<detail::Stored<await_result_t<A>>>> gather(std::vector<A> awaitables) {
     using T = await_result_t<A>;
-    using R = std::vector<detail::Stored<T>>;
-    std::vector<Future<T>> futures;
-    futures.reserve(awaitables.size());
-    for (auto& a : awaitables) futures.push_back(ensure_future(std::move(a)));
-    std::vector<std::shared_ptr<detail::FutureBase>> children;
-    for (auto& f : futures) children.push_back(f.state());
-    EventLoop& loop = detail::loop_of(futures);
-    return detail::start_gather<R>(loop, std::move(children), false, [futures] {
-        R out;
-        out.reserve(futures.size());
-        for (const auto& f : futures) out.push_back(detail::value_of(f));
-        return out;
-    });
+    return detail::gather_range<detail::Stored<T>>(std::move(awaitables), false,
+                                                   [](const Future<T>& f) { return detail::value_of(f); });
 }
 
 /// The range form with return_exceptions: a vector of Outcomes.
 template <typename A>
 Future<std::vector<Outcome<await_result_t<A>>>> gather(ReturnExceptions, std::vector<A> awaitables) {
     using T = await_result_t<A>;
-    using R = std::vector<Outcome<T>>;
-    std::vector<Future<T>> futures;
-    futures.reserve(awaitables.size());
-    for (auto& a : awaitables) futures.push_back(ensure_future(std::move(a)));
-    std::vector<std::shared_ptr<detail::FutureBase>> children;
-    for (auto& f : futures) children.push_back(f.state());
-    EventLoop& loop = detail::loop_of(futures);
-    return detail::start_gather<R>(loop, std::move(children), true, [futures] {
-        R out;
-        out.reserve(futures.size());
-        for (const auto& f : futures) out.push_back(detail::outcome_of(f));
-        return out;
-    });
+    return detail::gather_range<Outcome<T>>(std::move(awaitables), true,
+                                            [](const Future<T>& f) { return detail::outcome_of(f); });
 }
 
 } // namespace looplab
