@@ -5,7 +5,9 @@
 #include <doctest/doctest.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <fcntl.h>
+#include <fstream>
 #include <string>
 #include <system_error>
 #include <sys/resource.h>
@@ -95,12 +97,29 @@ Coroutine<> resetter(sockaddr_in to) {
     check(::setsockopt(sock.get(), SOL_SOCKET, SO_LINGER, &hard, sizeof hard), "setsockopt(SO_LINGER)");
 }   // closed here: a reset
 
-// Sends 64 MiB and never reads a byte of the echo.
+// The largest value of a Linux TCP buffer sysctl (`min default max`), or `fallback`.
+std::size_t sysctl_max(const char* path, std::size_t fallback) {
+    std::ifstream f(path);
+    std::size_t low = 0, normal = 0, high = 0;
+    if (f >> low >> normal >> high) return high;
+    return fallback;
+}
+
+// More than every buffer between the staller and the server can hold, even grown to their largest:
+// its send and receive buffers and the server's, two of each kind. A server that stopped reading
+// from it can never have let all of this through.
+std::size_t staller_bytes() {
+    const std::size_t w = sysctl_max("/proc/sys/net/ipv4/tcp_wmem", 4u << 20);
+    const std::size_t r = sysctl_max("/proc/sys/net/ipv4/tcp_rmem", 6u << 20);
+    return std::max<std::size_t>(64u << 20, 2 * (w + r) + (1u << 20));
+}
+
+// Sends staller_bytes() and never reads a byte of the echo.
 Coroutine<> staller(sockaddr_in to, Misbehaviour* m) {
     UniqueFd sock = co_await open_connection(to);
     const int fd = sock.get();
     m->keep.push_back(std::move(sock));
-    co_await send_all(fd, std::string(64u << 20, 's'));
+    co_await send_all(fd, std::string(staller_bytes(), 's'));
     m->staller_sent_everything = true;
 }
 
@@ -109,7 +128,8 @@ Coroutine<> garbage(sockaddr_in to, Misbehaviour* m) {
     m->garbage_back = co_await echo_once(sock.get(), random_bytes(10000, 99));
 }
 
-// Lets 3000 turns of the loop pass (1 ms of virtual time each), then runs a good client: 1 MiB
+// Lets 3000 turns of the loop pass (1 ms of virtual time each: a server that read without limit
+// would take 64 KiB a turn from the staller, 187 MiB in all), then runs a good client: 1 MiB
 // sent and received at the same time, by two tasks. Stops the loop when it has it all.
 Coroutine<> good_client(sockaddr_in to, Misbehaviour* m, EchoServer* server, SelectLoop* loop, const Clock* clock) {
     for (int i = 0; i < 3000; ++i) co_await Sleep{clock->now() + seconds(0.001)};
@@ -147,11 +167,12 @@ TEST_CASE("a reset, garbage and a client that never reads do not disturb a good 
     CHECK(m.garbage_back == random_bytes(10000, 99));
     CHECK(server.stats.failed == 1);
     CHECK(logged(server, log, "Connection reset by peer").size() == 1);
-    // Backpressure: after 3000 turns the staller still has not sent its 64 MiB, because the server
+    // Backpressure: after 3000 turns the staller still has not sent everything, because the server
     // stopped reading from it once its echo could not be delivered. Unbounded buffering would have
     // swallowed it all (64 KiB a turn) long before.
+    REQUIRE(staller_bytes() < 3000u * EchoServer::default_chunk);
     CHECK_FALSE(m.staller_sent_everything);
-    CHECK(m.echoed_before_good < (16u << 20));
+    CHECK(m.echoed_before_good < staller_bytes());
     CHECK(frames::counts().alive() == before);
 }
 
