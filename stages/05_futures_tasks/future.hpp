@@ -33,7 +33,8 @@
 /// be completed after its loop was destroyed.
 ///
 /// **What it leaves out.** Thread safety (asyncio's Future is not thread-safe either;
-/// concurrent.futures is a different class), and `get_loop()`'s cousins.
+/// concurrent.futures is a different class), and move-only results: several awaiters may read one
+/// Future, so result() hands out a copy and T must be copyable (a `std::shared_ptr` carries the rest).
 ///
 /// **What it costs.** One shared heap object per future; each done-callback is a std::function and, when
 /// the future completes, one call_soon() (a Handle allocation) per callback.
