@@ -10,8 +10,8 @@
 #include "stage05_helpers.hpp"
 
 using namespace looplab;
-using stage05::FrameCheck;
-using stage05::LoopFixture;
+using stage05_test::FrameCheck;
+using stage05_test::LoopFixture;
 
 TEST_CASE("C15 a new future is pending - result() then is an error - setting twice is an error") {
     LoopFixture f;
@@ -57,7 +57,7 @@ TEST_CASE("C17 completing a future schedules its callbacks with call_soon, in re
     fut.set_result(7);
     CHECK(log.empty());   // not synchronous
     CHECK(f.loop.ready_count() == 2);
-    stage05::step(f.loop);
+    stage05_test::step(f.loop);
     CHECK(log == std::vector<std::string>{"first 7", "second"});
 }
 
@@ -68,7 +68,7 @@ TEST_CASE("C18 add_done_callback on a done future also goes through call_soon") 
     bool ran = false;
     fut.add_done_callback([&](const Future<int>&) { ran = true; });
     CHECK_FALSE(ran);
-    stage05::step(f.loop);
+    stage05_test::step(f.loop);
     CHECK(ran);
 }
 
@@ -92,7 +92,7 @@ TEST_CASE("C19 remove_done_callback removes every matching callback and returns 
     CHECK(fut.remove_done_callback(lambda_id) == 1);
     CHECK(fut.remove_done_callback(lambda_id) == 0);
     fut.set_result(0);
-    stage05::step(f.loop);
+    stage05_test::step(f.loop);
     CHECK(calls_a == 0);
     CHECK(calls_b == 1);
 }
@@ -115,9 +115,9 @@ TEST_CASE("C20 awaiting a done future does not suspend - a pending one suspends 
     Future<int> pending(f.loop);
     std::vector<std::string> log;
     Task<int> t = f.loop.create_task(await_twice(done_one, pending, &log));
-    stage05::step(f.loop);   // first step runs to the pending await
+    stage05_test::step(f.loop);   // first step runs to the pending await
     CHECK(log == std::vector<std::string>{"before done", "after done"});
-    stage05::step(f.loop);   // nothing happens while pending
+    stage05_test::step(f.loop);   // nothing happens while pending
     CHECK(log.size() == 2);
     pending.set_result(2);
     CHECK(f.loop.run_until_complete(Future<int>(t)) == 3);
@@ -142,7 +142,7 @@ TEST_CASE("C21 an unretrieved exception is reported when its future dies - not r
         Future<int> cancelled(f.loop);
         cancelled.cancel();
     }
-    stage05::step(f.loop);
+    stage05_test::step(f.loop);
     CHECK(f.reports.size() == 1);
 }
 
@@ -160,7 +160,7 @@ TEST_CASE("C22 creating a task schedules its first step - the body waits for the
     Task<void> t = f.loop.create_task(note(&log, "task body"));
     CHECK(log.empty());
     CHECK(f.loop.ready_count() == 2);
-    stage05::step(f.loop);
+    stage05_test::step(f.loop);
     CHECK(log == std::vector<std::string>{"earlier callback", "task body"});
     CHECK(t.done());
 }
@@ -171,7 +171,7 @@ TEST_CASE("C23 a task cancelled before its first step runs none of its body") {
     std::vector<std::string> log;
     Task<void> t = f.loop.create_task(note(&log, "body"));
     CHECK(t.cancel());
-    stage05::step(f.loop);
+    stage05_test::step(f.loop);
     CHECK(log.empty());
     CHECK(t.cancelled());
     CHECK(frames.alive() == 0);   // its frame was destroyed, never run
@@ -193,10 +193,10 @@ TEST_CASE("C24 sleep(0) is a bare yield: the next step queues behind the ready c
         log.push_back("callback 1");
         f.loop.call_soon([&] { log.push_back("callback 2"); });
     });
-    stage05::step(f.loop);   // task step 1 (yields: step 2 queued), callback 1 (queues callback 2)
+    stage05_test::step(f.loop);   // task step 1 (yields: step 2 queued), callback 1 (queues callback 2)
     CHECK(log == std::vector<std::string>{"task before sleep(0)", "callback 1"});
     CHECK(f.loop.scheduled_timers() == 0);   // no timer involved
-    stage05::step(f.loop);
+    stage05_test::step(f.loop);
     CHECK(log == std::vector<std::string>{"task before sleep(0)", "callback 1", "task after sleep(0)", "callback 2"});
     CHECK(t.done());
 }
@@ -214,10 +214,10 @@ TEST_CASE("C25 a task waiting for a future resumes one iteration after the futur
     Future<int> fut(f.loop);
     std::vector<std::string> log;
     Task<int> t = f.loop.create_task(waiter(fut, &log));
-    stage05::step(f.loop);
+    stage05_test::step(f.loop);
     fut.set_result(5);
     CHECK(log.empty());
-    stage05::step(f.loop);   // the wake-up callback runs the step
+    stage05_test::step(f.loop);   // the wake-up callback runs the step
     CHECK(log == std::vector<std::string>{"woke with 5"});
     CHECK(t.result() == 5);
 }
@@ -239,12 +239,12 @@ TEST_CASE("C26 cancel() on a task waiting for a future cancels that future - the
     Future<int> fut(f.loop);
     std::vector<std::string> log;
     Task<int> t = f.loop.create_task(catch_cancel(fut, &log));
-    stage05::step(f.loop);
+    stage05_test::step(f.loop);
     CHECK(t.cancel("stop it"));
     CHECK(fut.cancelled());   // at once
     CHECK(log.empty());       // the coroutine hears of it on a later iteration
     CHECK_FALSE(t.done());
-    stage05::step(f.loop);
+    stage05_test::step(f.loop);
     CHECK(log == std::vector<std::string>{"caught: stop it"});
     CHECK(t.cancelled());
 }
@@ -268,18 +268,18 @@ TEST_CASE("C27 a task that is not waiting is marked - its next step throws the c
     Future<int> fut(f.loop);
     std::vector<std::string> log;
     Task<int> t = f.loop.create_task(busy_then_return(fut, &log));
-    stage05::step(f.loop);
+    stage05_test::step(f.loop);
     fut.set_result(1);   // the wake-up is queued: the task is no longer waiting for the future...
     CHECK(t.cancel());   // ...so cancel() can only mark it
     CHECK_FALSE(fut.cancelled());
-    stage05::step(f.loop);
+    stage05_test::step(f.loop);
     CHECK(log == std::vector<std::string>{"waiting"});
     CHECK(t.cancelled());
 
     // Returning normally while still marked: the task ends cancelled.
     Task<int> t2 = f.loop.create_task(cancels_itself_then_returns());
-    stage05::step(f.loop);
-    stage05::step(f.loop);
+    stage05_test::step(f.loop);
+    stage05_test::step(f.loop);
     CHECK(t2.done());
     CHECK(t2.cancelled());
 }
@@ -299,7 +299,7 @@ TEST_CASE("C28 cancellation is a request: a task that catches it ends normally -
     LoopFixture f;
     Future<int> fut(f.loop);
     Task<std::string> t = f.loop.create_task(stubborn(fut));
-    stage05::step(f.loop);
+    stage05_test::step(f.loop);
     CHECK(t.cancel());
     CHECK(f.loop.run_until_complete(Future<std::string>(t)) == "refused to die");
     CHECK_FALSE(t.cancelled());
@@ -318,7 +318,7 @@ TEST_CASE("C29 cancelling() counts the requests - uncancel() decrements, never b
     CHECK(t.uncancel() == 1);
     CHECK(t.uncancel() == 0);
     CHECK(t.uncancel() == 0);
-    stage05::step(f.loop);   // no request left: the body runs normally and waits
+    stage05_test::step(f.loop);   // no request left: the body runs normally and waits
     CHECK_FALSE(t.done());
     fut.set_result(1);
     CHECK(f.loop.run_until_complete(Future<std::string>(t)) == "normal");
@@ -357,7 +357,7 @@ TEST_CASE("C30 cancellation propagates through nested coroutines and into an awa
     std::vector<std::string> log;
     Task<int> inner = f.loop.create_task(middle(fut, &log), "inner");
     Task<int> outer = f.loop.create_task(awaits_task(inner, &log), "outer");
-    stage05::step(f.loop);
+    stage05_test::step(f.loop);
     CHECK(outer.cancel());
     CHECK(inner.cancelling() == 1);   // the request went into the task it awaits
     f.loop.call_later(seconds(1), [&] { f.loop.stop(); });
@@ -507,7 +507,7 @@ TEST_CASE("task: names, all_tasks(), and a destroyed unstarted coroutine frees i
     CHECK(a.name().rfind("Task-", 0) == 0);
     CHECK(b.name() == "named");
     CHECK(f.loop.all_tasks().size() == 2);
-    stage05::step(f.loop);
+    stage05_test::step(f.loop);
     CHECK(f.loop.all_tasks().empty());
     CHECK(a.result() + b.result() == 3);
 }

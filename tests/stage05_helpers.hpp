@@ -11,7 +11,7 @@
 #include "looplab/frames.hpp"
 #include "run.hpp"
 
-namespace stage05 {
+namespace stage05_test {
 
 using namespace looplab;
 
@@ -73,4 +73,4 @@ struct FrameCheck {
     [[nodiscard]] long long alive() const { return frames::counts().alive() - start.alive(); }
 };
 
-} // namespace stage05
+} // namespace stage05_test

@@ -11,8 +11,8 @@
 #include "stage05_helpers.hpp"
 
 using namespace looplab;
-using stage05::FrameCheck;
-using stage05::LoopFixture;
+using stage05_test::FrameCheck;
+using stage05_test::LoopFixture;
 
 namespace {
 Coroutine<void> sleeper(double d, std::vector<std::string>* log) {
@@ -38,14 +38,14 @@ TEST_CASE("C34 sleep(d) completes through call_later(d) - cancelling it cancels 
     LoopFixture f;
     std::vector<std::string> log;
     Task<void> t = f.loop.create_task(sleeper(2.0, &log));
-    stage05::step(f.loop);
+    stage05_test::step(f.loop);
     CHECK(f.loop.scheduled_timers() == 1);
     t.cancel();
-    stage05::step(f.loop);
+    stage05_test::step(f.loop);
     CHECK(log == std::vector<std::string>{"cancelled"});
     CHECK(t.cancelled());
     f.loop.call_soon([] {});
-    stage05::step(f.loop);   // the cancelled timer is dropped from the top of the heap
+    stage05_test::step(f.loop);   // the cancelled timer is dropped from the top of the heap
     CHECK(f.loop.scheduled_timers() == 0);
     CHECK(f.loop.time() == Duration{0});
     Task<void> t2 = f.loop.create_task(sleeper(2.0, &log));
@@ -134,8 +134,8 @@ TEST_CASE("C38 cancelling a gather cancels every child that is not done") {
     std::vector<Task<int>> children;
     Future<std::vector<int>> g(f.loop);
     Task<void> outer = f.loop.create_task(gather_and_wait(&children, &g));
-    stage05::step(f.loop);
-    stage05::step(f.loop);
+    stage05_test::step(f.loop);
+    stage05_test::step(f.loop);
     CHECK(g.cancel());
     f.loop.call_later(seconds(0.1), [&] { f.loop.stop(); });
     f.loop.run_forever();
@@ -302,12 +302,12 @@ TEST_CASE("C43 put waits while full, get while empty - a woken waiter resumes af
     Queue<int> q(1);
     std::vector<std::string> log;
     Task<void> c = f.loop.create_task(consumer(&q, &log, 3));
-    stage05::step(f.loop);   // the consumer waits in get()
+    stage05_test::step(f.loop);   // the consumer waits in get()
     Task<void> p = f.loop.create_task(producer(&q, &log));
-    stage05::step(f.loop);   // put 0 (wakes the getter), put 1 waits: the queue is full
+    stage05_test::step(f.loop);   // put 0 (wakes the getter), put 1 waits: the queue is full
     CHECK(log == std::vector<std::string>{"put 0"});
     CHECK(q.full());
-    stage05::step(f.loop);   // the consumer resumes one iteration later
+    stage05_test::step(f.loop);   // the consumer resumes one iteration later
     CHECK(log == std::vector<std::string>{"put 0", "got 0"});
     f.loop.run_until_complete(Future<void>(c));
     CHECK(log.size() == 6);
@@ -320,7 +320,7 @@ TEST_CASE("C44 a cancelled getter is removed - one already woken passes the wake
     std::vector<std::string> log;
     Task<void> a = f.loop.create_task(consumer(&q, &log, 1), "a");
     Task<void> b = f.loop.create_task(consumer(&q, &log, 1), "b");
-    stage05::step(f.loop);   // both wait
+    stage05_test::step(f.loop);   // both wait
     q.put_nowait(1);     // wakes a
     a.cancel();          // a was woken but not yet resumed: it must pass the item's wake-up to b
     f.loop.call_later(seconds(1), [&] { f.loop.stop(); });
@@ -336,9 +336,9 @@ TEST_CASE("C44 a cancelled getter is removed - one already woken passes the wake
     std::vector<std::string> log2;
     Task<void> c = g.loop.create_task(consumer(&q2, &log2, 1), "c");
     Task<void> d = g.loop.create_task(consumer(&q2, &log2, 1), "d");
-    stage05::step(g.loop);
+    stage05_test::step(g.loop);
     c.cancel();
-    stage05::step(g.loop);
+    stage05_test::step(g.loop);
     CHECK(c.cancelled());
     q2.put_nowait(5);
     g.loop.run_until_complete(Future<void>(d));
@@ -410,7 +410,7 @@ TEST_CASE("Lock: a cancelled waiter leaves the queue and the lock goes to the ne
     Task<void> a = f.loop.create_task(hold(&lock, "a", 1, &log));
     Task<void> b = f.loop.create_task(hold(&lock, "b", 1, &log));
     Task<void> c = f.loop.create_task(hold(&lock, "c", 1, &log));
-    stage05::step(f.loop);
+    stage05_test::step(f.loop);
     b.cancel();
     f.loop.run_until_complete(Future<void>(c));
     CHECK(b.cancelled());
@@ -427,7 +427,7 @@ TEST_CASE("Event: wait() returns once set - set() wakes every waiter - clear() r
     };
     Task<void> a = f.loop.create_task(waiter(&ev, &log, "a"));
     Task<void> b = f.loop.create_task(waiter(&ev, &log, "b"));
-    stage05::step(f.loop);
+    stage05_test::step(f.loop);
     CHECK(log.empty());
     ev.set();
     f.loop.run_until_complete(Future<void>(b));

@@ -12,7 +12,7 @@
 #include "stage05_helpers.hpp"
 
 using namespace looplab;
-using stage05::LoopFixture;
+using stage05_test::LoopFixture;
 
 TEST_CASE("C01 call_soon callbacks run FIFO, each exactly once") {
     LoopFixture f;
@@ -67,8 +67,8 @@ TEST_CASE("C04 negative and zero delays are allowed and run in deadline order") 
 
 TEST_CASE("C05 the select timeout: 0 when ready or stopping, time to the first timer clamped, else none") {
     std::vector<std::optional<Duration>> timeouts;
-    stage05::ManualClock clock;
-    EventLoop loop(clock, std::make_unique<stage05::RecordingSelector>(&timeouts));
+    stage05_test::ManualClock clock;
+    EventLoop loop(clock, std::make_unique<stage05_test::RecordingSelector>(&timeouts));
     loop.call_soon([] {});
     loop.run_once();                                  // a callback was ready: poll
     loop.call_later(seconds(2), [] {});
@@ -91,8 +91,8 @@ TEST_CASE("C05 the select timeout: 0 when ready or stopping, time to the first t
 
     // Nothing ready, no timer, but an fd is watched: wait without a timeout.
     std::vector<std::optional<Duration>> timeouts2;
-    stage05::ManualClock clock2;
-    EventLoop loop2(clock2, std::make_unique<stage05::RecordingSelector>(&timeouts2));
+    stage05_test::ManualClock clock2;
+    EventLoop loop2(clock2, std::make_unique<stage05_test::RecordingSelector>(&timeouts2));
     loop2.run_once();
     REQUIRE(timeouts2.size() == 1);
     CHECK_FALSE(timeouts2[0].has_value());
@@ -116,8 +116,8 @@ TEST_CASE("C06 one iteration: I/O callbacks run before timers that fell due in t
 TEST_CASE("C07 a timer due within the clock resolution runs without another wait") {
     // A real-clock loop whose select() returns at once without time passing: the timer is 0.5 ms away.
     std::vector<std::optional<Duration>> timeouts;
-    stage05::ManualClock clock;
-    EventLoop loop(clock, std::make_unique<stage05::RecordingSelector>(&timeouts));
+    stage05_test::ManualClock clock;
+    EventLoop loop(clock, std::make_unique<stage05_test::RecordingSelector>(&timeouts));
     loop.set_clock_resolution(std::chrono::milliseconds(1));
     bool ran = false;
     loop.call_later(std::chrono::microseconds(500), [&] { ran = true; });
@@ -125,8 +125,8 @@ TEST_CASE("C07 a timer due within the clock resolution runs without another wait
     CHECK(ran);   // within the resolution: due now, no spin
     // With a 1 ns resolution the same timer is not due yet: the loop would have to go round again.
     std::vector<std::optional<Duration>> timeouts2;
-    stage05::ManualClock clock2;
-    EventLoop loop2(clock2, std::make_unique<stage05::RecordingSelector>(&timeouts2));
+    stage05_test::ManualClock clock2;
+    EventLoop loop2(clock2, std::make_unique<stage05_test::RecordingSelector>(&timeouts2));
     bool ran2 = false;
     loop2.call_later(std::chrono::microseconds(500), [&] { ran2 = true; });
     loop2.run_once();

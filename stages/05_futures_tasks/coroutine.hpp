@@ -43,7 +43,7 @@
 #include "errors.hpp"
 #include "looplab/frames.hpp"
 
-namespace looplab {
+namespace looplab::inline stage05 {
 
 template <typename T>
 class Coroutine;
@@ -158,4 +158,4 @@ private:
     Handle frame_{};
 };
 
-} // namespace looplab
+} // namespace looplab::stage05

@@ -26,7 +26,7 @@
 #include <string>
 #include <utility>
 
-namespace looplab {
+namespace looplab::inline stage05 {
 
 /// A task or future was cancelled. Deliberately *not* derived from std::exception (see the file
 /// comment): `catch (const std::exception&)` lets it pass.
@@ -104,4 +104,4 @@ inline std::string describe(const std::exception_ptr& error) {
     }
 }
 
-} // namespace looplab
+} // namespace looplab::stage05

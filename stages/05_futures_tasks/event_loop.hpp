@@ -69,7 +69,7 @@
 #include "looplab/trace.hpp"
 #include "selector.hpp"
 
-namespace looplab {
+namespace looplab::inline stage05 {
 
 template <typename T>
 class Coroutine;
@@ -486,4 +486,4 @@ inline EventLoop& get_running_loop() {
     return *detail::running_loop;
 }
 
-} // namespace looplab
+} // namespace looplab::stage05

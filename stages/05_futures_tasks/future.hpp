@@ -59,7 +59,7 @@
 #include "errors.hpp"
 #include "event_loop.hpp"
 
-namespace looplab {
+namespace looplab::inline stage05 {
 
 /// Identifies one registration of a done-callback, for remove_done_callback().
 struct CallbackId {
@@ -353,4 +353,4 @@ private:
     std::shared_ptr<detail::FutureState<T>> state_;
 };
 
-} // namespace looplab
+} // namespace looplab::stage05

@@ -37,7 +37,7 @@
 #include "future.hpp"
 #include "task.hpp"
 
-namespace looplab {
+namespace looplab::inline stage05 {
 
 /// One child's outcome under return_exceptions: a value, or the exception it ended with.
 template <typename T>
@@ -228,4 +228,4 @@ Future<std::vector<Outcome<await_result_t<A>>>> gather(ReturnExceptions, std::ve
                                             [](const Future<T>& f) { return detail::outcome_of(f); });
 }
 
-} // namespace looplab
+} // namespace looplab::stage05

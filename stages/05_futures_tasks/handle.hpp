@@ -29,7 +29,7 @@
 
 #include "looplab/clock.hpp"
 
-namespace looplab {
+namespace looplab::inline stage05 {
 
 namespace detail {
 
@@ -95,4 +95,4 @@ public:
     [[nodiscard]] Duration when() const { return state() ? state()->when : Duration{}; }
 };
 
-} // namespace looplab
+} // namespace looplab::stage05

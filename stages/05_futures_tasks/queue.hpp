@@ -34,7 +34,7 @@
 #include "sync.hpp"
 #include "task.hpp"
 
-namespace looplab {
+namespace looplab::inline stage05 {
 
 /// A FIFO queue for tasks; see the file comment.
 template <typename T>
@@ -137,4 +137,4 @@ private:
     Event finished_;
 };
 
-} // namespace looplab
+} // namespace looplab::stage05

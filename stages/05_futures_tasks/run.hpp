@@ -36,7 +36,7 @@
 #include "task.hpp"
 #include "wait_for.hpp"
 
-namespace looplab {
+namespace looplab::inline stage05 {
 
 /// How run() sets up its loop.
 struct RunOptions {
@@ -87,4 +87,4 @@ T run(Coroutine<T> main, Clock& clock, RunOptions options = {}) {
     return loop.run_until_complete(Future<T>(loop.create_task(std::move(main), "main")));
 }
 
-} // namespace looplab
+} // namespace looplab::stage05

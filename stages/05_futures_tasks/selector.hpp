@@ -37,7 +37,7 @@
 #include "looplab/clock.hpp"
 #include "looplab/fd.hpp"
 
-namespace looplab {
+namespace looplab::inline stage05 {
 
 /// One descriptor that select() reported ready.
 struct ReadyFd {
@@ -124,4 +124,4 @@ private:
     std::map<int, Interest> interest_;
 };
 
-} // namespace looplab
+} // namespace looplab::stage05

@@ -21,7 +21,7 @@
 #include "future.hpp"
 #include "task.hpp"
 
-namespace looplab {
+namespace looplab::inline stage05 {
 
 /// Returns a Future that mirrors `op` but whose cancellation leaves `op` running (see the file comment).
 template <typename A>
@@ -48,4 +48,4 @@ Future<await_result_t<A>> shield(A op) {
     return outer;
 }
 
-} // namespace looplab
+} // namespace looplab::stage05

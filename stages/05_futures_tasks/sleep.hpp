@@ -26,7 +26,7 @@
 #include "looplab/clock.hpp"
 #include "task.hpp"
 
-namespace looplab {
+namespace looplab::inline stage05 {
 
 namespace detail {
 /// The awaiter of a bare yield: the running task's next step goes to the back of the ready queue.
@@ -74,4 +74,4 @@ inline Coroutine<void> sleep(double secs) { return sleep(seconds(secs)); }
 /// the POSIX sleep() of <unistd.h> (which takes an unsigned int), which would block the whole thread.
 inline Coroutine<void> sleep(int secs) { return sleep(seconds(secs)); }
 
-} // namespace looplab
+} // namespace looplab::stage05

@@ -34,7 +34,7 @@
 #include "future.hpp"
 #include "task.hpp"
 
-namespace looplab {
+namespace looplab::inline stage05 {
 
 namespace detail {
 /// Removes `f` from `waiters` (a cancelled or woken waiter leaves the queue).
@@ -206,4 +206,4 @@ private:
     std::deque<Future<void>> waiters_;
 };
 
-} // namespace looplab
+} // namespace looplab::stage05

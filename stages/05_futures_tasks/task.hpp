@@ -59,7 +59,7 @@
 #include "event_loop.hpp"
 #include "future.hpp"
 
-namespace looplab {
+namespace looplab::inline stage05 {
 
 namespace detail {
 
@@ -443,4 +443,4 @@ Future<T> ensure_future(Coroutine<T> c) {
     return Future<T>(create_task(std::move(c)).state());
 }
 
-} // namespace looplab
+} // namespace looplab::stage05

@@ -35,7 +35,7 @@
 #include "looplab/clock.hpp"
 #include "task.hpp"
 
-namespace looplab {
+namespace looplab::inline stage05 {
 
 namespace detail {
 
@@ -108,4 +108,4 @@ Coroutine<await_result_t<A>> wait_for(A op, double timeout_seconds) {
     return wait_for(std::move(op), seconds(timeout_seconds));
 }
 
-} // namespace looplab
+} // namespace looplab::stage05

@@ -4,7 +4,7 @@
 
 #include "demos/demos.hpp"
 
-namespace looplab {
+namespace looplab::inline stage05 {
 
 namespace {
 
@@ -80,4 +80,4 @@ void demo_await_vs_task(DemoContext& ctx) {
             "creates the tasks for you.");
 }
 
-} // namespace looplab
+} // namespace looplab::stage05

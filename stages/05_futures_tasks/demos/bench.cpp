@@ -9,7 +9,7 @@
 
 #include "demos/demos.hpp"
 
-namespace looplab {
+namespace looplab::inline stage05 {
 
 namespace {
 
@@ -81,4 +81,4 @@ void demo_bench(DemoContext& ctx) {
     say.say("Run it a few times and quote the median; compare a Debug and a Release build.");
 }
 
-} // namespace looplab
+} // namespace looplab::stage05

@@ -6,7 +6,7 @@
 
 #include "demos/demos.hpp"
 
-namespace looplab {
+namespace looplab::inline stage05 {
 
 namespace {
 
@@ -83,4 +83,4 @@ void demo_callbacks(DemoContext& ctx) {
     say.source("read task.hpp: how a Task's step() turns the callbacks back into a coroutine");
 }
 
-} // namespace looplab
+} // namespace looplab::stage05

@@ -4,7 +4,7 @@
 
 #include "demos/demos.hpp"
 
-namespace looplab {
+namespace looplab::inline stage05 {
 
 namespace {
 
@@ -87,4 +87,4 @@ void demo_cancel(DemoContext& ctx) {
             "cannot swallow a cancellation by accident (errors.hpp says why).");
 }
 
-} // namespace looplab
+} // namespace looplab::stage05

@@ -7,7 +7,7 @@
 #include "demos/demos.hpp"
 #include "looplab/random.hpp"
 
-namespace looplab {
+namespace looplab::inline stage05 {
 
 namespace {
 
@@ -62,4 +62,4 @@ void demo_chain(DemoContext& ctx, const StageOptions& opts) {
     say.say("The total is the longest chain, not the sum of all six delays.");
 }
 
-} // namespace looplab
+} // namespace looplab::stage05

@@ -6,7 +6,7 @@
 
 #include "demos/demos.hpp"
 
-namespace looplab {
+namespace looplab::inline stage05 {
 
 namespace {
 
@@ -79,4 +79,4 @@ void demo_chess(DemoContext& ctx) {
             "costs 30 x 60 s = 30 min, and 24 of them make 12 h.");
 }
 
-} // namespace looplab
+} // namespace looplab::stage05

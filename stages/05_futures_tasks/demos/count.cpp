@@ -4,7 +4,7 @@
 
 #include "demos/demos.hpp"
 
-namespace looplab {
+namespace looplab::inline stage05 {
 
 namespace {
 
@@ -47,4 +47,4 @@ void demo_count(DemoContext& ctx) {
     say.line("one by one: " + format_time(ctx.clock.now() - t1));
 }
 
-} // namespace looplab
+} // namespace looplab::stage05

@@ -8,7 +8,7 @@
 #include "looplab/cli.hpp"
 #include "run.hpp"
 
-namespace looplab {
+namespace looplab::inline stage05 {
 
 /// Options of this stage's command line.
 struct StageOptions {
@@ -41,4 +41,4 @@ inline std::string loop_time_label(const EventLoop& loop) { return format_time(l
 /// The running loop's time, formatted: "1.500s".
 inline std::string loop_now() { return format_time(get_running_loop().time()); }
 
-} // namespace looplab
+} // namespace looplab::stage05

@@ -9,7 +9,7 @@
 #include "demos/demos.hpp"
 #include "looplab/random.hpp"
 
-namespace looplab {
+namespace looplab::inline stage05 {
 
 namespace {
 
@@ -83,4 +83,4 @@ void demo_queue(DemoContext& ctx, const StageOptions& opts) {
     say.source("read queue.hpp: put/get wait on Futures; join() waits on an Event");
 }
 
-} // namespace looplab
+} // namespace looplab::stage05

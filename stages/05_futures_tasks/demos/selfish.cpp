@@ -4,7 +4,7 @@
 
 #include "demos/demos.hpp"
 
-namespace looplab {
+namespace looplab::inline stage05 {
 
 namespace {
 
@@ -53,4 +53,4 @@ void demo_selfish(DemoContext& ctx) {
     run(scene(&ctx.clock, true, &say), ctx.clock, demo_run_options(ctx, /*debug=*/true));
 }
 
-} // namespace looplab
+} // namespace looplab::stage05
