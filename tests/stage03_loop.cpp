@@ -23,6 +23,7 @@
 #include "looplab/fd.hpp"
 #include "looplab/frames.hpp"
 #include "looplab/trace.hpp"
+#include "support/interrupt_select.hpp"
 
 using namespace looplab;
 
@@ -239,58 +240,18 @@ TEST_CASE("timers only, on the virtual clock: one select() per deadline and the 
     CHECK(loop.stats().selects == 5);
 }
 
-namespace {
-int alarm_pipe_write = -1;
-extern "C" void on_usr1(int) {
-    const char byte = '!';
-    [[maybe_unused]] ssize_t r = ::write(alarm_pipe_write, &byte, 1);
-}
-
-// The system call a thread is blocked in, from /proc (-1 if unknown).
-long current_syscall(pid_t tid) {
-    std::ifstream f("/proc/self/task/" + std::to_string(tid) + "/syscall");
-    long number = -1;
-    f >> number;
-    return number;
-}
-} // namespace
-
 TEST_CASE("select() interrupted by a signal (EINTR) is retried, not reported as an error") {
     VirtualClock clock;
     Tracer trace(clock);
     Pipe pipe = make_pipe();
-    alarm_pipe_write = pipe.write.get();
-    struct sigaction action {}, old {};
-    action.sa_handler = on_usr1;
-    sigemptyset(&action.sa_mask);
-    action.sa_flags = 0;   // no SA_RESTART (select() is never restarted anyway)
-    REQUIRE(::sigaction(SIGUSR1, &action, &old) == 0);
-
     std::vector<std::string> got;
     SelectLoop loop(clock, trace);
     loop.spawn("reader", read_into(pipe.read.get(), 1, &got));
     loop.run_once();   // the reader files its Read; from now on the loop blocks in select()
 
-    // A helper thread waits until the main thread is inside select() (or pselect6, which glibc may
-    // use for it), then signals it. The handler writes the byte the reader waits for, so the loop
-    // can only finish if it retried the interrupted select().
-    const pid_t main_tid = static_cast<pid_t>(::syscall(SYS_gettid));
-    const pthread_t main_thread = ::pthread_self();
-    std::thread signaller([main_tid, main_thread] {
-        for (int i = 0; i < 5000; ++i) {
-            const long n = current_syscall(main_tid);
-#ifdef SYS_select
-            if (n == SYS_select) break;
-#endif
-            if (n == SYS_pselect6) break;
-            std::this_thread::sleep_for(std::chrono::milliseconds(1));
-        }
-        ::pthread_kill(main_thread, SIGUSR1);
-    });
-    // The handler fills the pipe; the reader wants 1 byte and then end of file, so close after.
-    loop.run_once();
-    signaller.join();
-    ::sigaction(SIGUSR1, &old, nullptr);
+    // The signal arrives while this thread is inside select(); its handler writes the byte the
+    // reader waits for, so the loop can only finish if it retried the interrupted select().
+    looplab::testing::interrupt_select_with_byte(pipe.write.get(), [&] { loop.run_once(); });
     REQUIRE(got.size() == 1);
     CHECK(got[0] == "!");
     CHECK(loop.stats().interrupted >= 1);

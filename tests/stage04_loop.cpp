@@ -21,6 +21,7 @@
 #include "looplab/fd.hpp"
 #include "looplab/frames.hpp"
 #include "looplab/trace.hpp"
+#include "support/interrupt_select.hpp"
 
 using namespace looplab;
 
@@ -232,56 +233,19 @@ TEST_CASE("on the virtual clock, with only fds left, the loop blocks for real: n
     CHECK(loop.stats().selects <= 3);   // a spinning loop would make thousands in 50 ms
 }
 
-namespace {
-int signal_write_fd = -1;
-extern "C" void on_usr1(int) {
-    const char byte = '!';
-    [[maybe_unused]] ssize_t r = ::write(signal_write_fd, &byte, 1);
-}
-
-long current_syscall(pid_t tid) {
-    std::ifstream f("/proc/self/task/" + std::to_string(tid) + "/syscall");
-    long number = -1;
-    f >> number;
-    return number;
-}
-} // namespace
-
 TEST_CASE("select() interrupted by a signal (EINTR) is retried, not reported as an error") {
     VirtualClock clock;
     Tracer trace(clock);
     auto [a, b] = make_socketpair();
-    signal_write_fd = b.get();
-    struct sigaction action {}, old {};
-    action.sa_handler = on_usr1;
-    sigemptyset(&action.sa_mask);
-    action.sa_flags = 0;
-    REQUIRE(::sigaction(SIGUSR1, &action, &old) == 0);
-
     Duration woke{-1};
     std::string got;
     SelectLoop loop(clock, trace);
     loop.spawn("reader", wait_then_read(a.get(), &clock, &woke, &got));
     loop.run_once();   // the reader files its Readable; from now on the loop blocks in select()
 
-    // The signal arrives while the main thread is inside select(); its handler writes the byte the
+    // The signal arrives while this thread is inside select(); its handler writes the byte the
     // reader waits for, so the loop can only finish if it retried the interrupted call.
-    const pid_t main_tid = static_cast<pid_t>(::syscall(SYS_gettid));
-    const pthread_t main_thread = ::pthread_self();
-    std::thread signaller([main_tid, main_thread] {
-        for (int i = 0; i < 5000; ++i) {
-            const long n = current_syscall(main_tid);
-#ifdef SYS_select
-            if (n == SYS_select) break;
-#endif
-            if (n == SYS_pselect6) break;
-            std::this_thread::sleep_for(std::chrono::milliseconds(1));
-        }
-        ::pthread_kill(main_thread, SIGUSR1);
-    });
-    loop.run_once();
-    signaller.join();
-    ::sigaction(SIGUSR1, &old, nullptr);
+    looplab::testing::interrupt_select_with_byte(b.get(), [&] { loop.run_once(); });
     CHECK(got == "!");
     CHECK(loop.stats().interrupted >= 1);
 }
