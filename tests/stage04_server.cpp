@@ -253,6 +253,22 @@ void run_refusal(bool fill_to_fd_setsize, std::vector<std::string>* log, EchoSta
 }
 } // namespace
 
+namespace {
+// What both refusal tests expect: the client before, during and after the refusal is served, the
+// refused one gets no answer (a clean close or a reset), and exactly one log line says why.
+void check_refused_once(const RefusalScenario& s, const EchoStats& stats, const std::vector<std::string>& log) {
+    CHECK(s.first == "before");
+    CHECK(s.refused_answer.empty());
+    CHECK((s.refused_error == 0 || s.refused_error == ECONNRESET));
+    CHECK(s.during == "during");
+    CHECK(s.after == "after");
+    CHECK(stats.refused == 1);
+    CHECK(stats.accepted == 2);
+    REQUIRE(log.size() == 1);
+}
+
+} // namespace
+
 TEST_CASE("a connection whose fd would be >= FD_SETSIZE is refused with a log line, the server keeps serving") {
     rlimit limit{};
     REQUIRE(::getrlimit(RLIMIT_NOFILE, &limit) == 0);
@@ -267,14 +283,7 @@ TEST_CASE("a connection whose fd would be >= FD_SETSIZE is refused with a log li
     RefusalScenario s;
     run_refusal(true, &log, &stats, &s);
     ::setrlimit(RLIMIT_NOFILE, &limit);
-    CHECK(s.first == "before");
-    CHECK(s.refused_answer.empty());
-    CHECK((s.refused_error == 0 || s.refused_error == ECONNRESET));
-    CHECK(s.during == "during");
-    CHECK(s.after == "after");
-    CHECK(stats.refused == 1);
-    CHECK(stats.accepted == 2);
-    REQUIRE(log.size() == 1);
+    check_refused_once(s, stats, log);
     CHECK(log[0].find("refused a connection: its fd ") == 0);
     CHECK(log[0].find("FD_SETSIZE (" + std::to_string(FD_SETSIZE) + ")") != std::string::npos);
 }
@@ -290,13 +299,6 @@ TEST_CASE("a connection that finds no fd left (EMFILE) is refused with a log lin
     RefusalScenario s;
     run_refusal(false, &log, &stats, &s);
     ::setrlimit(RLIMIT_NOFILE, &limit);
-    CHECK(s.first == "before");
-    CHECK(s.refused_answer.empty());
-    CHECK((s.refused_error == 0 || s.refused_error == ECONNRESET));
-    CHECK(s.during == "during");
-    CHECK(s.after == "after");
-    CHECK(stats.refused == 1);
-    CHECK(stats.accepted == 2);
-    REQUIRE(log.size() == 1);
+    check_refused_once(s, stats, log);
     CHECK(log[0].find("refused a connection: no file descriptor left (EMFILE)") == 0);
 }
