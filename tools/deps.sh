@@ -4,7 +4,8 @@
 # Without root it prints the exact command to run and stops.
 set -euo pipefail
 
-needed=(g++ make cmake doctest-dev libcli11-dev doxygen graphviz "$@")
+# python3 runs stage 05's Python twins (tests twins/05_*: asyncio programs checked against the C++ demos).
+needed=(g++ make cmake doctest-dev libcli11-dev doxygen graphviz python3 "$@")
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
   echo "looplab: not a Debian system; make sure these are installed: ${needed[*]}"
