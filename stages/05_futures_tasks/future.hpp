@@ -135,12 +135,19 @@ public:
     /// Marks the exception as looked at, so no report is made (gather does this for its children).
     void mark_retrieved() { retrieved_ = true; }
 
-    /// Registers `fn` (an internal callback: a task's wake-up, gather's bookkeeping). `key_type` and
+    /// Registers a task's wake-up: when this future is done, `task`'s next step is queued (a TaskStep,
+    /// no allocation). Used by the awaiter of a pending future (task.hpp).
+    void add_waiter(TaskBase* task) {
+        callbacks_.push_back(Entry{CallbackId{++last_id_}, task, {}, {}, nullptr, nullptr});
+        if (state_ != State::Pending) schedule_callbacks();
+    }
+
+    /// Registers `fn` (an internal callback: gather's bookkeeping, run_until_complete's stop). `key_type` and
     /// `key` identify a user callback for remove_done_callback(fn); both null otherwise.
     CallbackId add_callback(std::function<void(FutureBase&)> fn, std::string name,
                             const std::type_info* key_type = nullptr, std::shared_ptr<void> key = nullptr) {
         const CallbackId id{++last_id_};
-        callbacks_.push_back(Entry{id, std::move(fn), std::move(name), key_type, std::move(key)});
+        callbacks_.push_back(Entry{id, nullptr, std::move(fn), std::move(name), key_type, std::move(key)});
         if (state_ != State::Pending) schedule_callbacks();   // already done: still via call_soon (C18)
         return id;
     }
@@ -166,25 +173,32 @@ protected:
     }
 
 private:
+    // One registration: a task to wake (task set, fn empty), or a callback to call with this future.
     struct Entry {
         CallbackId id;
+        TaskBase* task;
         std::function<void(FutureBase&)> fn;
         std::string name;
         const std::type_info* key_type;
         std::shared_ptr<void> key;
     };
 
-    // Every callback becomes one call_soon(), in registration order (C17). The handle keeps the future
-    // alive until the callback has run. On a closed loop nothing will ever run again, so the callbacks
-    // are dropped (this happens while close() destroys pending tasks, whose destructors may release a
-    // Lock or complete a Future).
+    // Every callback becomes one ready-queue entry, in registration order (C17), as call_soon() would
+    // queue it: a waiting task becomes a TaskStep; any other callback a DoneCallback, which keeps the
+    // future alive until it has run. Neither needs a Handle: nobody can cancel them. On a closed loop
+    // nothing will ever run again, so the callbacks are dropped (this happens while close() destroys
+    // pending tasks, whose destructors may release a Lock or complete a Future).
     void schedule_callbacks() {
         std::vector<Entry> entries = std::move(callbacks_);
         callbacks_.clear();
         if (loop_->is_closed()) return;
-        std::shared_ptr<FutureBase> self = shared_from_this();
-        for (Entry& e : entries)
-            loop_->call_soon([self, fn = std::move(e.fn)] { fn(*self); }, std::move(e.name));
+        for (Entry& e : entries) {
+            if (e.task != nullptr) {
+                loop_->ready_.push_back(TaskStep{e.task});
+            } else {
+                loop_->ready_.push_back(DoneCallback{shared_from_this(), std::move(e.fn), std::move(e.name)});
+            }
+        }
     }
 
     EventLoop* loop_;
@@ -238,7 +252,8 @@ void deliver_pending_cancel(TaskBase* task);
 /// The awaiter behind `co_await future`.
 template <typename T>
 struct FutureAwaiter {
-    std::shared_ptr<FutureState<T>> state;
+    // A plain pointer: the Future being awaited is the co_await's operand, alive until it resumes.
+    FutureState<T>* state;
     TaskBase* task = nullptr;
 
     // Already done: no suspension at all (C20).
@@ -340,7 +355,7 @@ public:
     std::size_t remove_done_callback(CallbackId id) const { return state_->remove_callback(id) ? 1 : 0; }
 
     /// `co_await future` inside a task: the value, without suspending when done (C20).
-    detail::FutureAwaiter<T> operator co_await() const { return detail::FutureAwaiter<T>{state_, nullptr}; }
+    detail::FutureAwaiter<T> operator co_await() const { return detail::FutureAwaiter<T>{state_.get(), nullptr}; }
 
     /// The shared state (library code: tasks, gather, wait_for).
     [[nodiscard]] const std::shared_ptr<detail::FutureState<T>>& state() const { return state_; }

@@ -66,12 +66,13 @@ namespace detail {
 /// The engine of a task, independent of its result type: stepping, waiting, cancelling.
 class TaskBase {
 public:
-    TaskBase(EventLoop& loop, std::string name) : loop_(loop), name_(std::move(name)), step_name_("<Task " + name_ + ">") {}
+    explicit TaskBase(EventLoop& loop) : loop_(loop) {}
     virtual ~TaskBase() = default;
     TaskBase(const TaskBase&) = delete;
     TaskBase& operator=(const TaskBase&) = delete;
 
-    [[nodiscard]] const std::string& task_name() const { return name_; }
+    /// The task's name is its future's name (one string per task, not two).
+    [[nodiscard]] const std::string& task_name() { return future().name(); }
     [[nodiscard]] int cancelling() const { return num_cancels_requested_; }
     [[nodiscard]] EventLoop& task_loop() const { return loop_; }
     virtual FutureBase& future() = 0;
@@ -95,18 +96,21 @@ public:
         return num_cancels_requested_;
     }
 
-    /// The first step goes through call_soon (C22).
-    void schedule_step() {
-        std::shared_ptr<FutureBase> self = future().shared_from_this();
-        loop_.call_soon([self, this] { step(); }, step_name_);
+    /// The first step goes through the ready queue, as call_soon would (C22): a TaskStep, which costs
+    /// no allocation (event_loop.hpp).
+    void schedule_step() { loop_.ready_.push_back(TaskStep{this}); }
+
+    /// What the loop calls for a TaskStep: forget the future we waited for (if any), and step.
+    void run_step() {
+        fut_waiter_.reset();
+        step();
     }
 
     /// Called by a Future's awaiter: `waiting` is the (innermost) frame that awaits `fut`.
     void suspend_on(FutureBase& fut, std::coroutine_handle<> waiting) {
         resume_point_ = waiting;
         fut_waiter_ = fut.shared_from_this();
-        std::shared_ptr<FutureBase> self = future().shared_from_this();
-        fut.add_callback([self, this](FutureBase&) { wakeup(); }, step_name_);
+        fut.add_waiter(this);
         if (loop_.tracing()) waiting_on_ = fut.name();
         // A cancel() that arrived while we were running: cancel what we now wait for (asyncio's __step).
         if (must_cancel_ && fut_waiter_->cancel(cancel_message_)) must_cancel_ = false;
@@ -131,10 +135,10 @@ public:
     void step() {
         FutureBase& fut = future();
         if (fut.done()) return;
-        std::shared_ptr<FutureBase> keep = fut.shared_from_this();   // finishing may drop the loop's reference
-        if (loop_.tracing()) loop_.tracer()->resume(name_);
+        if (loop_.tracing()) loop_.tracer()->resume(task_name());
         if (must_cancel_ && !started_) {
             // Cancelled before its first step: none of the body runs (C23).
+            std::shared_ptr<FutureBase> keep = leave_loop();   // the loop's reference, dropped as we return
             must_cancel_ = false;
             destroy_frame();
             fut.cancel_now(cancel_message_);
@@ -147,9 +151,10 @@ public:
         frame.resume();
         loop_.current_task_ = nullptr;
         if (!outer_done()) {
-            if (loop_.tracing()) loop_.tracer()->suspend(name_, waiting_on_);
+            if (loop_.tracing()) loop_.tracer()->suspend(task_name(), waiting_on_);
             return;
         }
+        std::shared_ptr<FutureBase> keep = leave_loop();   // the loop's reference, dropped as we return
         finish_from_frame(std::exchange(must_cancel_, false), cancel_message_);
         destroy_frame();
         finished(nullptr);
@@ -157,10 +162,31 @@ public:
 
     /// close(): a pending task is destroyed with the loop (C33).
     void destroy_pending() {
-        loop_.call_exception_handler({"Task was destroyed but it is pending!", nullptr, name_});
+        loop_.call_exception_handler({"Task was destroyed but it is pending!", nullptr, task_name()});
         fut_waiter_.reset();
         destroy_frame();
     }
+
+    /// Registers a new task with its loop: appended to the list of pending tasks, which holds it.
+    void link(std::shared_ptr<FutureBase> self) {
+        keep_alive_ = std::move(self);
+        older_ = loop_.newest_task_;
+        (older_ != nullptr ? older_->newer_ : loop_.oldest_task_) = this;
+        loop_.newest_task_ = this;
+    }
+
+    /// Leaves the loop's list of pending tasks; returns the loop's reference to this task.
+    std::shared_ptr<FutureBase> leave_loop() {
+        (older_ != nullptr ? older_->newer_ : loop_.oldest_task_) = newer_;
+        (newer_ != nullptr ? newer_->older_ : loop_.newest_task_) = older_;
+        older_ = newer_ = nullptr;
+        return std::move(keep_alive_);
+    }
+
+    /// The next newer pending task of the loop (all_tasks()).
+    [[nodiscard]] TaskBase* newer() const { return newer_; }
+    /// The loop's reference to this pending task (all_tasks()).
+    [[nodiscard]] const std::shared_ptr<FutureBase>& keep_alive() const { return keep_alive_; }
 
 protected:
     virtual std::coroutine_handle<> outer_frame() = 0;
@@ -168,36 +194,30 @@ protected:
     virtual void finish_from_frame(bool cancel_requested, const std::string& message) = 0;
     virtual void destroy_frame() = 0;
 
-    std::uint64_t number_ = 0;   // the loop's creation number (key of its task table)
-
 private:
     template <typename T>
     friend Task<T> make_task(EventLoop&, Coroutine<T>, std::string);
 
-    void wakeup() {
-        fut_waiter_.reset();
-        step();
-    }
-
     void finished(const char* how) {
         FutureBase& fut = future();
         if (loop_.tracing()) {
+            const std::string& name = task_name();
             if (how != nullptr) {
-                loop_.tracer()->done(name_, how);
+                loop_.tracer()->done(name, how);
             } else if (fut.cancelled()) {
-                loop_.tracer()->done(name_, "cancelled");
+                loop_.tracer()->done(name, "cancelled");
             } else if (fut.has_exception()) {
-                loop_.tracer()->error(name_, "an exception escaped");
+                loop_.tracer()->error(name, "an exception escaped");
             } else {
-                loop_.tracer()->done(name_);
+                loop_.tracer()->done(name);
             }
         }
-        loop_.tasks_.erase(number_);
     }
 
     EventLoop& loop_;
-    std::string name_;
-    std::string step_name_;
+    std::shared_ptr<FutureBase> keep_alive_;   // while pending: the loop's reference to this task
+    TaskBase* older_ = nullptr;                // links of the loop's list of pending tasks
+    TaskBase* newer_ = nullptr;
     std::coroutine_handle<> resume_point_{};
     std::shared_ptr<FutureBase> fut_waiter_;
     bool must_cancel_ = false;
@@ -212,7 +232,7 @@ template <typename T>
 class TaskState final : public FutureState<T>, public TaskBase {
 public:
     TaskState(EventLoop& loop, Coroutine<T> coro, std::string name)
-        : FutureState<T>(loop, name, true), TaskBase(loop, name), coro_(std::move(coro)) {}
+        : FutureState<T>(loop, std::move(name), true), TaskBase(loop), coro_(std::move(coro)) {}
 
     FutureBase& future() override { return *this; }
     bool cancel(std::string message) override { return request_cancel(std::move(message)); }
@@ -326,10 +346,9 @@ Task<T> make_task(EventLoop& loop, Coroutine<T> coro, std::string name) {
     if (coro.handle().promise().started) throw RuntimeError("create_task(): the coroutine was already awaited");
     coro.handle().promise().started = true;
     const std::uint64_t number = loop.next_task_number_++;
-    if (name.empty()) name = "Task-" + std::to_string(number);
+    if (name.empty()) name = "Task-" + std::to_string(number);   // short enough to need no allocation
     auto state = std::make_shared<TaskState<T>>(loop, std::move(coro), std::move(name));
-    state->number_ = number;
-    loop.tasks_[number] = EventLoop::TaskEntry{state.get(), state};
+    state->link(state);
     state->schedule_step();
     return Task<T>(state);
 }
@@ -346,6 +365,10 @@ inline TaskBase* suspend_current_task_on(FutureBase& fut, std::coroutine_handle<
 }
 
 inline void deliver_pending_cancel(TaskBase* task) { task->deliver_pending_cancel(); }
+
+inline void run_task_step(TaskBase* task) { task->run_step(); }
+
+inline std::string task_step_name(TaskBase* task) { return "<Task " + task->task_name() + ">"; }
 
 } // namespace detail
 
@@ -384,7 +407,7 @@ T EventLoop::run_until_complete(Coroutine<T> main) {
 
 inline std::vector<AnyTask> EventLoop::all_tasks() const {
     std::vector<AnyTask> out;
-    for (const auto& [number, entry] : tasks_) out.emplace_back(entry.keep, entry.task);
+    for (detail::TaskBase* t = oldest_task_; t != nullptr; t = t->newer()) out.emplace_back(t->keep_alive(), t);
     return out;
 }
 
@@ -393,9 +416,12 @@ inline void EventLoop::close() {
     if (closed_) return;   // idempotent (C12)
     closed_ = true;
     // Pending tasks first: destroying their frames may release what other callbacks hold.
-    auto pending = std::move(tasks_);
-    tasks_.clear();
-    for (auto& [number, entry] : pending) entry.task->destroy_pending();
+    std::vector<std::pair<detail::TaskBase*, std::shared_ptr<detail::FutureBase>>> pending;
+    while (oldest_task_ != nullptr) {
+        detail::TaskBase* t = oldest_task_;
+        pending.emplace_back(t, t->leave_loop());
+    }
+    for (auto& [task, keep] : pending) task->destroy_pending();
     pending.clear();
     ready_.clear();
     for (auto& t : timers_) t->heap_cancelled = nullptr;
