@@ -71,6 +71,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <typeinfo>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -99,6 +100,7 @@ template <typename T>
 Task<T> make_task(EventLoop& loop, Coroutine<T> coro, std::string name);
 TaskBase* suspend_current_task_on(FutureBase& future, std::coroutine_handle<> waiting);
 void run_task_step(TaskBase* task);   // defined in task.hpp
+TaskBase* running_task();             // the task whose step runs now, or null; defined in task.hpp
 std::string task_step_name(TaskBase* task);   // "<Task name>", for reports; defined in task.hpp
 
 /// Ready-queue work: resume this task (it is pending, so the loop's list of tasks keeps it alive).
@@ -106,11 +108,23 @@ struct TaskStep {
     TaskBase* task;   ///< the task whose next step is due
 };
 
+/// What a user's done-callback (Future::add_done_callback) carries besides the call: its name, and
+/// its identity for remove_done_callback(fn). Internal callbacks (gather, run_until_complete) need
+/// neither, so they are named by a string literal and pay for no such record.
+struct UserCallback {
+    std::string name;                    ///< for "Exception in callback <name>"
+    const std::type_info* key_type;      ///< the callable's type, when it can be compared with ==
+    std::shared_ptr<void> key;           ///< a copy of the callable, to compare with
+};
+
 /// Ready-queue work: a done-callback of a future that completed, moved out of the future.
 struct DoneCallback {
     std::shared_ptr<FutureBase> future;        ///< the future it is called with (kept alive until then)
     std::function<void(FutureBase&)> fn;       ///< the callback
-    std::string name;                          ///< for "Exception in callback <name>"
+    const char* label;                         ///< an internal callback's name
+    std::unique_ptr<UserCallback> user;        ///< a user's callback's name (null for internal ones)
+    /// The name for "Exception in callback <name>".
+    [[nodiscard]] std::string name() const { return user ? user->name : std::string(label); }
 };
 
 /// One entry of the ready queue: see "The ready queue holds three kinds of work" above.
@@ -364,6 +378,7 @@ private:
     friend class detail::FutureBase;
     friend class detail::TaskBase;
     friend AnyTask current_task();
+    friend detail::TaskBase* detail::running_task();
     template <typename T>
     friend Task<T> detail::make_task(EventLoop&, Coroutine<T>, std::string);
     friend detail::TaskBase* detail::suspend_current_task_on(detail::FutureBase&, std::coroutine_handle<>);
@@ -445,7 +460,7 @@ private:
             loop.guarded([&] { detail::run_task_step(s.task); }, [&] { return detail::task_step_name(s.task); });
         }
         void operator()(detail::DoneCallback& c) const {
-            loop.guarded([&] { c.fn(*c.future); }, [&] { return c.name; });
+            loop.guarded([&] { c.fn(*c.future); }, [&] { return c.name(); });
         }
     };
 

@@ -75,7 +75,7 @@ public:
     enum class State { Pending, Cancelled, Finished };
 
     FutureBase(EventLoop& loop, std::string name, bool is_task)
-        : loop_(&loop), reporter_(loop.reporter_), name_(std::move(name)), is_task_(is_task) {}
+        : loop_(&loop), name_(std::move(name)), is_task_(is_task) {}
     FutureBase(const FutureBase&) = delete;
     FutureBase& operator=(const FutureBase&) = delete;
 
@@ -111,6 +111,7 @@ public:
         if (state_ != State::Pending) throw InvalidStateError(name_ + ": set_exception() on a future that is already done");
         exception_ = std::move(error);
         retrieved_ = false;
+        reporter_ = loop_->reporter_;   // for the C21 report, which may come after the loop is gone
         state_ = State::Finished;
         schedule_callbacks();
     }
@@ -138,18 +139,19 @@ public:
     /// Registers a task's wake-up: when this future is done, `task`'s next step is queued (a TaskStep,
     /// no allocation). Used by the awaiter of a pending future (task.hpp).
     void add_waiter(TaskBase* task) {
-        callbacks_.push_back(Entry{CallbackId{++last_id_}, task, {}, {}, nullptr, nullptr});
-        if (state_ != State::Pending) schedule_callbacks();
+        add_entry(Entry{CallbackId{++last_id_}, task, {}, nullptr, nullptr});
     }
 
-    /// Registers `fn` (an internal callback: gather's bookkeeping, run_until_complete's stop). `key_type` and
-    /// `key` identify a user callback for remove_done_callback(fn); both null otherwise.
-    CallbackId add_callback(std::function<void(FutureBase&)> fn, std::string name,
-                            const std::type_info* key_type = nullptr, std::shared_ptr<void> key = nullptr) {
-        const CallbackId id{++last_id_};
-        callbacks_.push_back(Entry{id, nullptr, std::move(fn), std::move(name), key_type, std::move(key)});
-        if (state_ != State::Pending) schedule_callbacks();   // already done: still via call_soon (C18)
-        return id;
+    /// Registers `fn`, an internal callback (gather's bookkeeping, run_until_complete's stop), named
+    /// by the string literal `label`.
+    CallbackId add_callback(std::function<void(FutureBase&)> fn, const char* label) {
+        return add_entry(Entry{CallbackId{++last_id_}, nullptr, std::move(fn), label, nullptr});
+    }
+
+    /// Registers a user's done-callback: `user` holds its name and, when it can be compared, a copy
+    /// of it for remove_done_callback(fn).
+    CallbackId add_user_callback(std::function<void(FutureBase&)> fn, std::unique_ptr<UserCallback> user) {
+        return add_entry(Entry{CallbackId{++last_id_}, nullptr, std::move(fn), nullptr, std::move(user)});
     }
 
     /// Removes the registration `id`; returns whether it was there.
@@ -161,7 +163,8 @@ public:
     template <typename F>
     std::size_t remove_matching(const F& fn) {
         return std::erase_if(callbacks_, [&](const Entry& e) {
-            return e.key_type != nullptr && *e.key_type == typeid(F) && *static_cast<const F*>(e.key.get()) == fn;
+            return e.user && e.user->key_type != nullptr && *e.user->key_type == typeid(F) &&
+                   *static_cast<const F*>(e.user->key.get()) == fn;
         });
     }
 
@@ -174,14 +177,21 @@ protected:
 
 private:
     // One registration: a task to wake (task set, fn empty), or a callback to call with this future.
+    // Kept small (64 bytes): most futures have exactly one entry, the task awaiting them.
     struct Entry {
         CallbackId id;
         TaskBase* task;
         std::function<void(FutureBase&)> fn;
-        std::string name;
-        const std::type_info* key_type;
-        std::shared_ptr<void> key;
+        const char* label;                    // an internal callback's name
+        std::unique_ptr<UserCallback> user;   // a user's callback's name and identity
     };
+
+    CallbackId add_entry(Entry e) {
+        const CallbackId id = e.id;
+        callbacks_.push_back(std::move(e));
+        if (state_ != State::Pending) schedule_callbacks();   // already done: still via the ready queue (C18)
+        return id;
+    }
 
     // Every callback becomes one ready-queue entry, in registration order (C17), as call_soon() would
     // queue it: a waiting task becomes a TaskStep; any other callback a DoneCallback, which keeps the
@@ -196,13 +206,13 @@ private:
             if (e.task != nullptr) {
                 loop_->ready_.push_back(TaskStep{e.task});
             } else {
-                loop_->ready_.push_back(DoneCallback{shared_from_this(), std::move(e.fn), std::move(e.name)});
+                loop_->ready_.push_back(DoneCallback{shared_from_this(), std::move(e.fn), e.label, std::move(e.user)});
             }
         }
     }
 
     EventLoop* loop_;
-    std::shared_ptr<Reporter> reporter_;
+    std::shared_ptr<Reporter> reporter_;   // set with an exception: who hears 'never retrieved'
     std::string name_;
     bool is_task_;
     State state_ = State::Pending;
@@ -333,17 +343,16 @@ public:
     template <typename F>
         requires std::invocable<F&, const Future<T>&>
     CallbackId add_done_callback(F fn, std::string name = "done callback") const {
-        const std::type_info* key_type = nullptr;
-        std::shared_ptr<void> key;
+        auto user = std::make_unique<detail::UserCallback>(detail::UserCallback{std::move(name), nullptr, nullptr});
         if constexpr (std::equality_comparable<F>) {
-            key_type = &typeid(F);
-            key = std::make_shared<F>(fn);
+            user->key_type = &typeid(F);
+            user->key = std::make_shared<F>(fn);
         }
-        return state_->add_callback(
+        return state_->add_user_callback(
             [fn = std::move(fn)](detail::FutureBase& base) mutable {
                 fn(Future<T>(std::static_pointer_cast<detail::FutureState<T>>(base.shared_from_this())));
             },
-            std::move(name), key_type, std::move(key));
+            std::move(user));
     }
     /// Removes every registration of `fn` (compared with ==) and returns how many there were (C19).
     template <typename F>

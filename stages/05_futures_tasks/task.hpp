@@ -111,7 +111,6 @@ public:
         resume_point_ = waiting;
         fut_waiter_ = fut.shared_from_this();
         fut.add_waiter(this);
-        if (loop_.tracing()) waiting_on_ = fut.name();
         // A cancel() that arrived while we were running: cancel what we now wait for (asyncio's __step).
         if (must_cancel_ && fut_waiter_->cancel(cancel_message_)) must_cancel_ = false;
     }
@@ -119,7 +118,6 @@ public:
     /// Called by sleep(0): run the next step after everything already queued (C24).
     void suspend_yield(std::coroutine_handle<> waiting) {
         resume_point_ = waiting;
-        if (loop_.tracing()) waiting_on_ = "sleep(0): a bare yield";
         schedule_step();
     }
 
@@ -151,7 +149,7 @@ public:
         frame.resume();
         loop_.current_task_ = nullptr;
         if (!outer_done()) {
-            if (loop_.tracing()) loop_.tracer()->suspend(task_name(), waiting_on_);
+            if (loop_.tracing()) loop_.tracer()->suspend(task_name(), fut_waiter_ ? fut_waiter_->name() : "sleep(0): a bare yield");
             return;
         }
         std::shared_ptr<FutureBase> keep = leave_loop();   // the loop's reference, dropped as we return
@@ -224,7 +222,6 @@ private:
     bool started_ = false;
     int num_cancels_requested_ = 0;
     std::string cancel_message_;
-    std::string waiting_on_;
 };
 
 /// A task's shared state: its Future (typed) and its engine, and the coroutine it drives.
@@ -367,6 +364,11 @@ inline TaskBase* suspend_current_task_on(FutureBase& fut, std::coroutine_handle<
 inline void deliver_pending_cancel(TaskBase* task) { task->deliver_pending_cancel(); }
 
 inline void run_task_step(TaskBase* task) { task->run_step(); }
+
+inline TaskBase* running_task() {
+    EventLoop* loop = running_loop;
+    return loop != nullptr ? loop->current_task_ : nullptr;
+}
 
 inline std::string task_step_name(TaskBase* task) { return "<Task " + task->task_name() + ">"; }
 
