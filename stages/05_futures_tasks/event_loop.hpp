@@ -218,8 +218,8 @@ public:
         h->when = when;
         h->seq = next_seq_++;
         h->heap_cancelled = &cancelled_timers_;
-        timers_.push_back(h);
-        std::push_heap(timers_.begin(), timers_.end(), later);
+        timers_.push_back(Timer{when, h->seq, h});
+        std::push_heap(timers_.begin(), timers_.end(), Later{});
         return TimerHandle(h);
     }
 
@@ -243,21 +243,21 @@ public:
         // Phase 1: cancelled timers. Rebuild when they are the majority of a big heap (C08), else drop
         // the ones at the top, which are the only ones that would otherwise get in the way.
         if (timers_.size() > kMinTimersForCleanup && cancelled_timers_ * 2 > timers_.size()) {
-            std::vector<std::shared_ptr<detail::HandleState>> kept;
+            std::vector<Timer> kept;
             kept.reserve(timers_.size() - cancelled_timers_);
-            for (auto& t : timers_) {
-                if (t->cancelled) {
-                    t->heap_cancelled = nullptr;
+            for (Timer& t : timers_) {
+                if (t.handle->cancelled) {
+                    t.handle->heap_cancelled = nullptr;
                 } else {
                     kept.push_back(std::move(t));
                 }
             }
             timers_ = std::move(kept);
-            std::make_heap(timers_.begin(), timers_.end(), later);
+            std::make_heap(timers_.begin(), timers_.end(), Later{});
             cancelled_timers_ = 0;
             ++heap_rebuilds_;
         } else {
-            while (!timers_.empty() && timers_.front()->cancelled) pop_timer();
+            while (!timers_.empty() && timers_.front().handle->cancelled) pop_timer();
         }
 
         // Phase 2: how long select() may wait (C05).
@@ -276,12 +276,12 @@ public:
         // clock's resolution, so a timer a hair in the future does not cost a spin (C07).
         const Duration end = time() + resolution_;
         while (!timers_.empty()) {
-            auto& top = timers_.front();
-            if (top->cancelled) {
+            const Timer& top = timers_.front();
+            if (top.handle->cancelled) {
                 pop_timer();
                 continue;
             }
-            if (top->when >= end) break;
+            if (top.when >= end) break;
             auto h = pop_timer();
             if (tracing()) tracer_->timer_due(h->name, "deadline " + format_time(h->when));
             ready_.push_back(std::move(h));
@@ -388,15 +388,26 @@ private:
     // C05: asyncio clamps the timeout to one day (select() rejects huge values on some systems).
     static constexpr Duration kMaxSelectTimeout = std::chrono::hours(24);
 
+    // One heap entry. The sort key (deadline, scheduling order) is copied into the entry, next to the
+    // handle, instead of read through it: an O(log n) push or pop compares log n entries, and a
+    // comparison that had to follow a pointer to a handle elsewhere in memory would miss the cache
+    // each time (with 10^5 timers that was a fifth of the loop's time).
+    struct Timer {
+        Duration when;
+        std::uint64_t seq;
+        std::shared_ptr<detail::HandleState> handle;
+    };
     // A min-heap on (deadline, scheduling order): std::push_heap builds a max-heap, so "less" means later.
-    static bool later(const std::shared_ptr<detail::HandleState>& a, const std::shared_ptr<detail::HandleState>& b) {
-        if (a->when != b->when) return a->when > b->when;
-        return a->seq > b->seq;
-    }
+    struct Later {
+        bool operator()(const Timer& a, const Timer& b) const {
+            if (a.when != b.when) return a.when > b.when;
+            return a.seq > b.seq;
+        }
+    };
 
     std::shared_ptr<detail::HandleState> pop_timer() {
-        std::pop_heap(timers_.begin(), timers_.end(), later);
-        std::shared_ptr<detail::HandleState> h = std::move(timers_.back());
+        std::pop_heap(timers_.begin(), timers_.end(), Later{});
+        std::shared_ptr<detail::HandleState> h = std::move(timers_.back().handle);
         timers_.pop_back();
         if (h->cancelled && cancelled_timers_ > 0) --cancelled_timers_;
         h->heap_cancelled = nullptr;
@@ -410,7 +421,7 @@ private:
     std::optional<Duration> select_timeout() const {
         if (!ready_.empty() || stopping_) return Duration{0};
         if (!timers_.empty()) {
-            const Duration wait = timers_.front()->when - time();
+            const Duration wait = timers_.front().when - time();
             return std::clamp(wait, Duration{0}, Duration{kMaxSelectTimeout});
         }
         return std::nullopt;
@@ -527,7 +538,7 @@ private:
     Tracer* tracer_;
     std::shared_ptr<detail::Reporter> reporter_;
     std::deque<detail::ReadyItem> ready_;
-    std::vector<std::shared_ptr<detail::HandleState>> timers_;
+    std::vector<Timer> timers_;
     std::size_t cancelled_timers_ = 0;
     std::uint64_t next_seq_ = 0;
     std::map<int, FdCallbacks> fds_;

@@ -426,7 +426,7 @@ inline void EventLoop::close() {
     for (auto& [task, keep] : pending) task->destroy_pending();
     pending.clear();
     ready_.clear();
-    for (auto& t : timers_) t->heap_cancelled = nullptr;
+    for (auto& t : timers_) t.handle->heap_cancelled = nullptr;
     timers_.clear();
     cancelled_timers_ = 0;
     for (auto& [fd, entry] : fds_) selector_->set_interest(fd, false, false);
