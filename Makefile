@@ -9,9 +9,13 @@
 #   make golden             rewrite tests/golden/ from the current demos; review with git diff
 #   make docs               the annotated-source site in build/docs/html/index.html
 #   make diff FROM=01 TO=02 what the next stage changed, as a unified diff
+#   make bench              benchmarks against asyncio and uvloop (Release build in build-bench/);
+#                           results in build/bench/ (results.json, results.md, *.png); QUICK=1: small sizes
 #   make clean              remove build directories
 #
-# Variables: BUILD (build directory), CXX (compiler), BUILD_TYPE, SANITIZE=1, WERROR=1, JOBS.
+# Variables: BUILD (build directory), CXX (compiler), BUILD_TYPE, SANITIZE=1, WERROR=1, JOBS;
+# TARGETS (build only these CMake targets); for bench: QUICK=1, BENCH_BUILD (its build directory),
+# BENCH_OUT (where the results go).
 
 BUILD      ?= build
 BUILD_TYPE ?= Debug
@@ -20,6 +24,10 @@ STAGE      ?=
 ARGS       ?=
 FROM       ?= 01
 TO         ?= 02
+QUICK      ?=
+TARGETS    ?=
+BENCH_BUILD ?= build-bench
+BENCH_OUT  ?= build/bench
 
 # Sanitizer builds need clang++ (see CMakeLists.txt: GCC's ASan breaks symmetric transfer).
 ifeq ($(origin CXX),default)
@@ -29,9 +37,9 @@ endif
 DEPS_EXTRA = $(if $(findstring clang,$(CXX)),clang)
 
 CMAKE_FLAGS = -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DCMAKE_CXX_COMPILER=$(CXX) \
-              -DLOOPLAB_WERROR=$(if $(WERROR),ON,OFF) -DLOOPLAB_SANITIZE=$(if $(SANITIZE),ON,OFF)
+              -DLOOPLAB_WERROR=$(if $(WERROR),ON,OFF) -DLOOPLAB_SANITIZE=$(if $(SANITIZE),ON,OFF) $(CMAKE_EXTRA)
 
-.PHONY: all build deps configure run test golden docs diff clean
+.PHONY: all build deps configure run test golden docs diff bench clean
 
 all: build
 
@@ -45,7 +53,7 @@ configure: deps
 
 build: configure
 	@echo "looplab: building in $(BUILD)/ with $(CXX) ($(BUILD_TYPE)$(if $(SANITIZE),$(comma) ASan+UBSan))"
-	@cmake --build $(BUILD) -j $(JOBS)
+	@cmake --build $(BUILD) -j $(JOBS) $(if $(TARGETS),--target $(TARGETS))
 
 run: build
 ifeq ($(STAGE),)
@@ -70,6 +78,17 @@ golden: build
 docs: configure
 	@cmake --build $(BUILD) --target docs
 	@echo "looplab: open $(BUILD)/docs/html/index.html"
+
+# The benchmarks get a build directory of their own: Release at -O2 (issue 6), no sanitizers, no
+# tests, so a Debug build/ is left alone; only the programs it runs are built. Python, uvloop and
+# gnuplot come from Debian like the rest.
+BENCH_TARGETS = bench-stage02 bench-stage05 bench-epoll-echo bench-echo-load 04-nonblocking-sockets 05-futures-tasks \
+                $(if $(wildcard stages/05_futures_tasks/sockets.hpp),bench-stage05-echo)
+bench:
+	@$(MAKE) --no-print-directory build BUILD=$(BENCH_BUILD) BUILD_TYPE=Release SANITIZE= TARGETS="$(BENCH_TARGETS)" \
+	  CMAKE_EXTRA="-DLOOPLAB_TESTS=OFF -DLOOPLAB_DOCS=OFF '-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG'" \
+	  DEPS_EXTRA="$(DEPS_EXTRA) python3 python3-uvloop gnuplot-nox"
+	@/usr/bin/python3 bench/run.py --bin $(BENCH_BUILD)/bin --out $(BENCH_OUT) $(if $(QUICK),--quick)
 
 diff:
 	@from=$$(ls -d stages/$(FROM)_* 2>/dev/null | head -n 1); to=$$(ls -d stages/$(TO)_* 2>/dev/null | head -n 1); \
