@@ -16,10 +16,16 @@
 #include <optional>
 #include <sstream>
 #include <stdexcept>
+#include <csignal>
 #include <string>
+#include <sys/signalfd.h>
+#include <system_error>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+
+#include "looplab/fd.hpp"
+#include "looplab/net.hpp"
 
 namespace looplab::bench {
 
@@ -33,6 +39,37 @@ inline std::optional<int> parse(CLI::App& app, int argc, const char* const* argv
         return code == 0 ? 0 : 2;
     }
     return std::nullopt;
+}
+
+/// Adds the `--serve PORT` option every echo server of the echo workload has (required).
+inline void add_serve_option(CLI::App& app, int& port) {
+    app.add_option("--serve", port, "Serve on 127.0.0.1:PORT (0: a free port) until SIGINT or SIGTERM; the first "
+                                     "line printed is 'listening on 127.0.0.1:PORT'")
+        ->check(CLI::Range(0, 65535))
+        ->required();
+}
+
+/// The echo servers' stop signals as a file descriptor: SIGINT and SIGTERM are blocked and arrive as
+/// reads on the returned signalfd instead, which a loop watches like any socket (no handler, so no
+/// async-signal-safety to worry about). Throws std::system_error naming the failing call.
+inline UniqueFd stop_signals() {
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    if (::sigprocmask(SIG_BLOCK, &stop, nullptr) < 0) throw std::system_error(errno, std::generic_category(), "sigprocmask");
+    UniqueFd fd(::signalfd(-1, &stop, SFD_NONBLOCK | SFD_CLOEXEC));
+    if (!fd) throw std::system_error(errno, std::generic_category(), "signalfd");
+    return fd;
+}
+
+/// A non-blocking socket listening on 127.0.0.1:port, announced on stdout by the first line of the
+/// contract, `listening on 127.0.0.1:PORT` (flushed: the harness is waiting for it).
+inline UniqueFd listen_and_announce(int port) {
+    UniqueFd listener = listen_loopback(static_cast<std::uint16_t>(port), 1024);
+    set_nonblocking(listener.get());
+    std::cout << "listening on " << to_string(loopback_address(local_port(listener.get()))) << std::endl;
+    return listener;
 }
 
 /// Seconds on the steady clock since some fixed instant: subtract two readings.

@@ -9,12 +9,10 @@
 // Same contract as the stage binaries' --serve: the first line is `listening on 127.0.0.1:PORT`,
 // SIGINT or SIGTERM stops it with exit code 0.
 #include <cerrno>
-#include <csignal>
 #include <cstdint>
 #include <iostream>
 #include <string>
 #include <sys/epoll.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <system_error>
 #include <unistd.h>
@@ -23,7 +21,6 @@
 
 #include "bench.hpp"
 #include "looplab/fd.hpp"
-#include "looplab/net.hpp"
 
 namespace {
 
@@ -144,25 +141,12 @@ private:
 int main(int argc, char** argv) {
     CLI::App app{"bench-epoll-echo: a minimal TCP echo server on epoll, the floor of the echo benchmark"};
     int port = 0;
-    app.add_option("--serve", port, "Serve on 127.0.0.1:PORT (0: a free port) until SIGINT or SIGTERM; the first "
-                                     "line printed is 'listening on 127.0.0.1:PORT'")
-        ->check(CLI::Range(0, 65535))
-        ->required();
+    looplab::bench::add_serve_option(app, port);
     if (auto code = looplab::bench::parse(app, argc, argv)) return *code;
 
     try {
-        // The signals arrive as reads on a signalfd, watched like any socket: no handler needed.
-        sigset_t stop;
-        sigemptyset(&stop);
-        sigaddset(&stop, SIGINT);
-        sigaddset(&stop, SIGTERM);
-        if (::sigprocmask(SIG_BLOCK, &stop, nullptr) < 0) fail("sigprocmask");
-        UniqueFd signals(::signalfd(-1, &stop, SFD_NONBLOCK | SFD_CLOEXEC));
-        if (!signals) fail("signalfd");
-        UniqueFd listener = looplab::listen_loopback(static_cast<std::uint16_t>(port), 1024);
-        looplab::set_nonblocking(listener.get());
-        std::cout << "listening on " << looplab::to_string(looplab::loopback_address(looplab::local_port(listener.get())))
-                  << std::endl;
+        UniqueFd signals = looplab::bench::stop_signals();   // watched by epoll like the sockets
+        UniqueFd listener = looplab::bench::listen_and_announce(port);
         Server server(listener.get(), signals.get());
         server.run();
         std::cout << "stopped: served " << server.accepted << " connections, echoed " << server.bytes << " bytes"

@@ -5,11 +5,9 @@
 // buffering) it shows what the streams layer costs on top of the socket operations.
 //
 // Same contract as the stage binaries' --serve: the first line is `listening on 127.0.0.1:PORT`;
-// SIGINT or SIGTERM stops it with exit code 0. The signal handler writes a byte into a pipe (the
-// self-pipe trick), whose reader callback completes the Future that main awaits; run() then cancels
-// the accepting task and every connection task, and their sockets close.
-#include <cerrno>
-#include <csignal>
+// SIGINT or SIGTERM stops it with exit code 0. The signals arrive on a signalfd, whose reader
+// callback completes the Future that main awaits; run() then cancels the accepting task and every
+// connection task, and their sockets close.
 #include <cstdint>
 #include <iostream>
 #include <string>
@@ -26,15 +24,6 @@
 namespace {
 
 using namespace looplab;
-
-int signal_pipe = -1;   // the write end, for the handler
-
-extern "C" void on_stop_signal(int signo) {
-    const int saved = errno;
-    const unsigned char byte = static_cast<unsigned char>(signo);
-    [[maybe_unused]] const ssize_t n = ::write(signal_pipe, &byte, 1);
-    errno = saved;
-}
 
 struct Stats {
     std::uint64_t accepted = 0;
@@ -62,17 +51,15 @@ Coroutine<void> accept_all(int listener, Stats* stats) {
     }
 }
 
-Coroutine<int> serve(int listener, int wake, Stats* stats) {
+Coroutine<int> serve(int listener, int signals, Stats* stats) {
     EventLoop& loop = get_running_loop();
     Future<void> stop(loop, "stop signal");
-    loop.add_reader(wake, [stop, wake] {
-        unsigned char byte = 0;
-        [[maybe_unused]] const ssize_t n = ::read(wake, &byte, 1);
+    loop.add_reader(signals, [stop] {
         if (!stop.done()) stop.set_result();
-    }, "signals");
+    }, "stop signals");
     Task<void> acceptor = create_task(accept_all(listener, stats), "accept");
     co_await stop;
-    loop.remove_reader(wake);
+    loop.remove_reader(signals);
     acceptor.cancel();
     co_return 0;
 }
@@ -82,40 +69,19 @@ Coroutine<int> serve(int listener, int wake, Stats* stats) {
 int main(int argc, char** argv) {
     CLI::App app{"bench-stage05-echo: a TCP echo server on stage 05's sock_accept, sock_recv and sock_sendall"};
     int port = 0;
-    app.add_option("--serve", port, "Serve on 127.0.0.1:PORT (0: a free port) until SIGINT or SIGTERM; the first "
-                                     "line printed is 'listening on 127.0.0.1:PORT'")
-        ->check(CLI::Range(0, 65535))
-        ->required();
+    looplab::bench::add_serve_option(app, port);
     if (auto code = looplab::bench::parse(app, argc, argv)) return *code;
 
     using namespace looplab;
-    ignore_sigpipe();
-    UniqueFd listener;
-    Pipe wakeup;
-    try {
-        listener = listen_loopback(static_cast<std::uint16_t>(port), 1024);
-        set_nonblocking(listener.get());
-        wakeup = make_pipe();
-        set_nonblocking(wakeup.read.get());
-        set_nonblocking(wakeup.write.get());
-    } catch (const std::system_error& e) {
-        std::cerr << "bench-stage05-echo: cannot serve on 127.0.0.1:" << port << ": " << e.what() << std::endl;
-        return 1;
-    }
-    signal_pipe = wakeup.write.get();
-    struct sigaction action {};
-    action.sa_handler = on_stop_signal;
-    sigemptyset(&action.sa_mask);
-    ::sigaction(SIGINT, &action, nullptr);
-    ::sigaction(SIGTERM, &action, nullptr);
-    std::cout << "listening on " << looplab::to_string(loopback_address(local_port(listener.get()))) << std::endl;
-
+    ignore_sigpipe();   // a send to a client that has gone must be an EPIPE error, not a silent death
     Stats stats;
-    RealClock clock;
     try {
-        run(serve(listener.get(), wakeup.read.get(), &stats), clock);
+        UniqueFd signals = bench::stop_signals();
+        UniqueFd listener = bench::listen_and_announce(port);
+        RealClock clock;
+        run(serve(listener.get(), signals.get(), &stats), clock);
     } catch (const std::exception& e) {
-        std::cerr << "bench-stage05-echo: the server failed: " << e.what() << std::endl;
+        std::cerr << "bench-stage05-echo: " << e.what() << std::endl;
         return 1;
     }
     std::cout << "stopped: served " << stats.accepted << " connections, echoed " << stats.bytes << " bytes" << std::endl;
