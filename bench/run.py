@@ -441,10 +441,14 @@ def fmt_ratio(r):
 def markdown(result):
     records, machine = result["records"], result["machine"]
     lines = [f"# looplab benchmarks{' (QUICK sizes)' if result['quick'] else ''}", "",
-             f"{machine['date']}, {machine['cpu']} ({machine['cores']} cores), {machine['kernel']}; "
-             f"{machine['compiler']} ({machine['build']}); Python {machine['python']}, uvloop {machine['uvloop']}. "
-             f"Load average {machine['load_before']} before, {machine['load_after']} after "
-             f"({machine['cores']} cores); the run took {result['wall_s']:.0f} s.", "",
+             f"{machine['cpu']} ({machine['cores']} cores), {machine['kernel']}; "
+             f"{machine['compiler']} ({machine['build']}); Python {machine['python']}, uvloop {machine['uvloop']}.", ""]
+    for m in result.get("sessions", [machine]):
+        what = ", ".join(m["workloads"]) if "workloads" in m else "every workload"
+        took = f"; the run took {result['wall_s']:.0f} s" if m is machine or m == machine else ""
+        lines.append(f"- {what}: {m['date']}, load average {m['load_before']} before, {m['load_after']} after "
+                     f"({machine['cores']} cores){took}.")
+    lines += ["",
              "Each figure is the median of the runs (the implementations take turns, run by run), with the "
              "range (min - max) beside it. The last column says how many times better than asyncio "
              "(higher throughput, or lower cost).", ""]
@@ -497,10 +501,13 @@ def markdown(result):
                 lines.append(f"| {key:,} | {name} | {fmt(r['median'], unit)} | {rng} | {runs} | {ratio} |")
         lines.append("")
         if workload == "echo":
-            m = rows[0]["params"]
-            lines += [f"Each run: {sizes_text(m)}; round trips per second and the load generator's own CPU time "
-                      "are medians too. Server CPU is read from /proc/PID/stat in clock ticks (10 ms), before "
-                      "and after the measured round trips.", ""]
+            shapes = sorted({(r["params"]["clients"], r["params"]["messages"]) for r in rows}, key=lambda cm: cm[0])
+            total = shapes[0][0] * shapes[0][1]
+            lines += [f"Each run: {total:,} round trips of {rows[0]['params']['size']:,} bytes ("
+                      + ", ".join(f"{c} clients x {m:,}" for c, m in shapes) + "), after one unmeasured round trip "
+                      "per client. Round trips per second and the load generator's own CPU time are medians too. "
+                      "Server CPU is read from /proc/PID/stat in clock ticks (10 ms), before and after the "
+                      "measured round trips.", ""]
     lines += ["## Targets (ratios to asyncio, same machine, same run)", "",
               "| target | at | measured | needed | status |", "|---|---|---:|---:|---|"]
     for t in result["targets"]:
@@ -515,11 +522,6 @@ def markdown(result):
     lines += ["", "`measured` is how many times better than the reference (asyncio, uvloop or the floor): "
               "\"within 1.3x of the floor\" needs 0.77x or more.", ""]
     return "\n".join(lines)
-
-
-def sizes_text(params):
-    return (f"{params['clients']} clients x {params['messages']:,} round trips of {params['size']:,} bytes "
-            f"({params['clients'] * params['messages']:,} round trips), after one unmeasured round trip per client")
 
 
 # --- plots ----------------------------------------------------------------------------------------
@@ -576,7 +578,8 @@ def plots(records, outdir):
         script = (common + f"set output '{os.path.join(outdir, fname)}.png'\nset title {q(title)}\n"
                   "set style data histograms\nset style histogram errorbars gap 1 lw 1\n"
                   "set style fill solid 0.7 border -1\nset boxwidth 0.9\nset key right top\n"
-                  f"{'set logscale y' if logy else 'set yrange [0:*]'}\nset ylabel {q(ylabel)}\n"
+                  f"{'set logscale y' + chr(10) + 'set format y ' + q('10^{%L}') if logy else 'set yrange [0:*]'}\n"
+                  f"set ylabel {q(ylabel)}\n"
                   "set xtics font ',9'\nplot " + ", \\\n     ".join(cols) + "\n")
         if draw(gnuplot, script, os.path.join(outdir, fname + ".gp")):
             made.append(fname + ".png")
@@ -663,6 +666,8 @@ def main(argv):
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke test, under two minutes")
     parser.add_argument("--only", default="spawn,timers,pingpong,echo,memory",
                         help="a comma-separated subset of the workloads (default: all)")
+    parser.add_argument("--merge", action="store_true",
+                        help="keep the results of the other workloads from OUT/results.json (with --only)")
     parser.add_argument("--report-only", action="store_true",
                         help="run nothing: rewrite results.md and the plots from OUT/results.json")
     args = parser.parse_args(argv)
@@ -713,12 +718,24 @@ def main(argv):
     progress.finish()
 
     order = {w: i for i, w in enumerate(["spawn", "timers", "pingpong", "echo", "memory"])}
+    info["load_after"] = "%.2f %.2f %.2f" % os.getloadavg()
+    info["workloads"] = sorted(only, key=list(METRICS).index)
+    sessions = [info]
+    if args.merge and os.path.exists(os.path.join(args.out, "results.json")):
+        # Keep what this run did not measure; the report names each session with its time and load.
+        with open(os.path.join(args.out, "results.json")) as f:
+            old = json.load(f)
+        records += [r for r in old["records"] if r["workload"] not in only]
+        kept = [w for w in old["machine"].get("workloads", list(METRICS)) if w not in only]
+        sessions = [dict(m, workloads=[w for w in m.get("workloads", list(METRICS)) if w in kept])
+                    for m in old.get("sessions", [old["machine"]])] + [info]
+        sessions = [m for m in sessions if m["workloads"]]
     impl_order = list(IMPL_NAMES) + [name for name, _ in echo_servers(args.bin)]
     records.sort(key=lambda r: (order[r["workload"]], r["params"].get("clients", r["params"].get("n", 0)),
                                 impl_order.index(r["impl"]) if r["impl"] in impl_order else len(impl_order)))
     summarise(records)
-    info["load_after"] = "%.2f %.2f %.2f" % os.getloadavg()
-    result = {"quick": args.quick, "machine": info, "wall_s": time.monotonic() - start, "records": records}
+    result = {"quick": args.quick, "machine": info, "sessions": sessions, "wall_s": time.monotonic() - start,
+              "records": records}
     result["targets"] = targets(records, sizes)
     result["plots"] = plots(records, args.out)
     write_report(result, args.out)
