@@ -138,33 +138,31 @@ public:
 
     /// Registers a task's wake-up: when this future is done, `task`'s next step is queued (a TaskStep,
     /// no allocation). Used by the awaiter of a pending future (task.hpp).
-    void add_waiter(TaskBase* task) {
-        add_entry(Entry{CallbackId{++last_id_}, task, {}, nullptr, nullptr});
-    }
+    void add_waiter(TaskBase* task) { add_entry(Entry{task, nullptr}); }
 
     /// Registers `fn`, an internal callback (gather's bookkeeping, run_until_complete's stop), named
     /// by the string literal `label`.
     CallbackId add_callback(std::function<void(FutureBase&)> fn, const char* label) {
-        return add_entry(Entry{CallbackId{++last_id_}, nullptr, std::move(fn), label, nullptr});
+        return add_other(Callback{CallbackId{++last_id_}, std::move(fn), label, nullptr});
     }
 
     /// Registers a user's done-callback: `user` holds its name and, when it can be compared, a copy
     /// of it for remove_done_callback(fn).
     CallbackId add_user_callback(std::function<void(FutureBase&)> fn, std::unique_ptr<UserCallback> user) {
-        return add_entry(Entry{CallbackId{++last_id_}, nullptr, std::move(fn), nullptr, std::move(user)});
+        return add_other(Callback{CallbackId{++last_id_}, std::move(fn), nullptr, std::move(user)});
     }
 
     /// Removes the registration `id`; returns whether it was there.
     bool remove_callback(CallbackId id) {
-        return std::erase_if(callbacks_, [&](const Entry& e) { return e.id.value == id.value; }) > 0;
+        return remove_if([&](const Callback& c) { return c.id.value == id.value; }) > 0;
     }
 
     /// Removes every registration whose key equals `fn` (C19); returns how many.
     template <typename F>
     std::size_t remove_matching(const F& fn) {
-        return std::erase_if(callbacks_, [&](const Entry& e) {
-            return e.user && e.user->key_type != nullptr && *e.user->key_type == typeid(F) &&
-                   *static_cast<const F*>(e.user->key.get()) == fn;
+        return remove_if([&](const Callback& c) {
+            return c.user && c.user->key_type != nullptr && *c.user->key_type == typeid(F) &&
+                   *static_cast<const F*>(c.user->key.get()) == fn;
         });
     }
 
@@ -176,21 +174,45 @@ protected:
     }
 
 private:
-    // One registration: a task to wake (task set, fn empty), or a callback to call with this future.
-    // Kept small (64 bytes): most futures have exactly one entry, the task awaiting them.
-    struct Entry {
+    // A registration that is not a task's wake-up: what to call, and what it is called.
+    struct Callback {
         CallbackId id;
-        TaskBase* task;
         std::function<void(FutureBase&)> fn;
         const char* label;                    // an internal callback's name
         std::unique_ptr<UserCallback> user;   // a user's callback's name and identity
     };
+    // One registration, 16 bytes: a task to wake, or a Callback (a heap record: only gather,
+    // wait_for, run_until_complete and user callbacks pay for one).
+    struct Entry {
+        TaskBase* task;
+        std::unique_ptr<Callback> callback;
+        [[nodiscard]] bool empty() const { return task == nullptr && !callback; }
+    };
 
-    CallbackId add_entry(Entry e) {
-        const CallbackId id = e.id;
-        callbacks_.push_back(std::move(e));
+    void add_entry(Entry e) {
+        // first_ is used only while more_ is empty, so registration order is first_, then more_.
+        if (first_.empty() && more_.empty()) {
+            first_ = std::move(e);
+        } else {
+            more_.push_back(std::move(e));
+        }
         if (state_ != State::Pending) schedule_callbacks();   // already done: still via the ready queue (C18)
+    }
+
+    CallbackId add_other(Callback c) {
+        const CallbackId id = c.id;
+        add_entry(Entry{nullptr, std::make_unique<Callback>(std::move(c))});
         return id;
+    }
+
+    template <typename Match>
+    std::size_t remove_if(const Match& match) {
+        std::size_t removed = 0;
+        if (first_.callback && match(*first_.callback)) {
+            first_ = Entry{};
+            ++removed;
+        }
+        return removed + std::erase_if(more_, [&](const Entry& e) { return e.callback && match(*e.callback); });
     }
 
     // Every callback becomes one ready-queue entry, in registration order (C17), as call_soon() would
@@ -199,15 +221,19 @@ private:
     // nothing will ever run again, so the callbacks are dropped (this happens while close() destroys
     // pending tasks, whose destructors may release a Lock or complete a Future).
     void schedule_callbacks() {
-        std::vector<Entry> entries = std::move(callbacks_);
-        callbacks_.clear();
+        Entry first = std::exchange(first_, Entry{});
+        std::vector<Entry> more = std::exchange(more_, {});
         if (loop_->is_closed()) return;
-        for (Entry& e : entries) {
-            if (e.task != nullptr) {
-                loop_->ready_.push_back(TaskStep{e.task});
-            } else {
-                loop_->ready_.push_back(DoneCallback{shared_from_this(), std::move(e.fn), e.label, std::move(e.user)});
-            }
+        schedule(first);
+        for (Entry& e : more) schedule(e);
+    }
+
+    void schedule(Entry& e) {
+        if (e.task != nullptr) {
+            loop_->ready_.push_back(TaskStep{e.task});
+        } else if (e.callback) {
+            Callback& c = *e.callback;
+            loop_->ready_.push_back(DoneCallback{shared_from_this(), std::move(c.fn), c.label, std::move(c.user)});
         }
     }
 
@@ -216,10 +242,13 @@ private:
     std::string name_;
     bool is_task_;
     State state_ = State::Pending;
-    std::exception_ptr exception_;
     bool retrieved_ = true;
+    std::exception_ptr exception_;
     std::string cancel_message_;
-    std::vector<Entry> callbacks_;
+    // Most futures have exactly one registration, the task awaiting them: it is stored in place
+    // (no allocation); any more go to the vector.
+    Entry first_{};
+    std::vector<Entry> more_;
     std::uint64_t last_id_ = 0;
 };
 
