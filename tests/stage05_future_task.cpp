@@ -511,3 +511,69 @@ TEST_CASE("task: names, all_tasks(), and a destroyed unstarted coroutine frees i
     CHECK(f.loop.all_tasks().empty());
     CHECK(a.result() + b.result() == 3);
 }
+
+// Internals added for speed (future.hpp, task.hpp): they must not change what a program observes.
+
+TEST_CASE("internals: the first registration lives in the future itself, and removing it keeps the order") {
+    LoopFixture f;
+    Future<int> fut(f.loop);
+    std::vector<std::string> log;
+    const CallbackId a = fut.add_done_callback([&](const Future<int>&) { log.push_back("a"); });
+    fut.add_done_callback([&](const Future<int>&) { log.push_back("b"); });
+    CHECK(fut.remove_done_callback(a) == 1);   // the one stored in place
+    fut.add_done_callback([&](const Future<int>&) { log.push_back("c"); });
+    fut.set_result(1);
+    CHECK(f.loop.ready_count() == 2);
+    stage05_test::step(f.loop);
+    CHECK(log == std::vector<std::string>{"b", "c"});   // C17: registration order, not storage order
+}
+
+namespace {
+Coroutine<void> log_when_done(Future<int> fut, std::vector<std::string>* log) {
+    co_await fut;
+    log->push_back("task");
+}
+Coroutine<void> wait_on(Future<int> fut) { co_await fut; }
+} // namespace
+
+TEST_CASE("internals: a task's wake-up is queued in registration order among the future's callbacks") {
+    LoopFixture f;
+    Future<int> fut(f.loop);
+    std::vector<std::string> log;
+    fut.add_done_callback([&](const Future<int>&) { log.push_back("before"); });
+    Task<void> t = f.loop.create_task(log_when_done(fut, &log));
+    stage05_test::step(f.loop);   // the task starts and waits for fut
+    fut.add_done_callback([&](const Future<int>&) { log.push_back("after"); });
+    fut.set_result(1);
+    CHECK(f.loop.ready_count() == 3);   // a done-callback, the task's step, a done-callback
+    stage05_test::step(f.loop);
+    CHECK(t.done());
+    CHECK(log == std::vector<std::string>{"before", "task", "after"});
+}
+
+TEST_CASE("internals: the loop's list of pending tasks stays in creation order when a task in the middle ends") {
+    LoopFixture f;
+    Future<int> first(f.loop);
+    Future<int> middle(f.loop);
+    Future<int> last(f.loop);
+    Task<void> a = f.loop.create_task(wait_on(first), "a");
+    Task<void> b = f.loop.create_task(wait_on(middle), "b");
+    Task<void> c = f.loop.create_task(wait_on(last), "c");
+    const auto names = [&] {
+        std::vector<std::string> n;
+        for (const AnyTask& t : f.loop.all_tasks()) n.push_back(t.name());
+        return n;
+    };
+    stage05_test::step(f.loop);
+    CHECK(names() == std::vector<std::string>{"a", "b", "c"});
+    middle.set_result(0);
+    stage05_test::step(f.loop);
+    CHECK(b.done());
+    CHECK(names() == std::vector<std::string>{"a", "c"});
+    Task<void> d = f.loop.create_task(wait_on(last), "d");
+    CHECK(names() == std::vector<std::string>{"a", "c", "d"});
+    first.set_result(0);
+    last.set_result(0);
+    stage05_test::step(f.loop);   // a and c wake and end; d's first step finds last done and ends too
+    CHECK(f.loop.all_tasks().empty());
+}
