@@ -17,7 +17,9 @@
 /// and carry a contextvars Context; looplab has neither.
 ///
 /// **What it costs.** One shared heap object per scheduled callback, holding the std::function (which
-/// may allocate again for large captures) and a name for messages and traces.
+/// may allocate again for large captures) and a name for messages and traces. That is why the loop
+/// uses Handles only for what a caller can cancel: a task's next step and a future's done-callbacks
+/// go into the ready queue without one (event_loop.hpp).
 #pragma once
 
 #include <cstddef>

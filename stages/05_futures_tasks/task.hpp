@@ -41,8 +41,11 @@
 /// **What it leaves out.** Task groups, eager tasks, contextvars, `get_stack()`, and a task's name
 /// being changed after creation.
 ///
-/// **What it costs.** Per task: its shared state (Future + engine) and the coroutine frame. Per step:
-/// one ready-queue entry (a Handle) and, when it waits, one callback registration on the Future.
+/// **What it costs.** Per task: its shared state (Future + engine + its links in the loop's list of
+/// pending tasks: one allocation of about 300 bytes) and the coroutine frame. Per step: one
+/// ready-queue entry (a TaskStep, no allocation) and, when it waits, one registration on the Future
+/// (stored in the Future itself when it is the first). A production runtime would go further: one
+/// allocation holding both the frame and the task state, and reference counts that are not atomic.
 #pragma once
 
 #include <coroutine>
