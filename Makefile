@@ -15,7 +15,8 @@
 #
 # Variables: BUILD (build directory), CXX (compiler), BUILD_TYPE, SANITIZE=1, WERROR=1, JOBS;
 # TARGETS (build only these CMake targets); for bench: QUICK=1, BENCH_BUILD (its build directory),
-# BENCH_OUT (where the results go).
+# BENCH_OUT (where the results go), BENCH_ARGS (more options for bench/run.py, such as
+# BENCH_ARGS="--only echo --merge": run the echo workload again, keep the other results).
 
 BUILD      ?= build
 BUILD_TYPE ?= Debug
@@ -25,6 +26,7 @@ ARGS       ?=
 FROM       ?= 01
 TO         ?= 02
 QUICK      ?=
+BENCH_ARGS ?=
 TARGETS    ?=
 BENCH_BUILD ?= build-bench
 BENCH_OUT  ?= build/bench
@@ -88,7 +90,7 @@ bench:
 	@$(MAKE) --no-print-directory build BUILD=$(BENCH_BUILD) BUILD_TYPE=Release SANITIZE= TARGETS="$(BENCH_TARGETS)" \
 	  CMAKE_EXTRA="-DLOOPLAB_TESTS=OFF -DLOOPLAB_DOCS=OFF '-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG'" \
 	  DEPS_EXTRA="$(DEPS_EXTRA) python3 python3-uvloop gnuplot-nox"
-	@/usr/bin/python3 bench/run.py --bin $(BENCH_BUILD)/bin --out $(BENCH_OUT) $(if $(QUICK),--quick)
+	@/usr/bin/python3 bench/run.py --bin $(BENCH_BUILD)/bin --out $(BENCH_OUT) $(if $(QUICK),--quick) $(BENCH_ARGS)
 
 diff:
 	@from=$$(ls -d stages/$(FROM)_* 2>/dev/null | head -n 1); to=$$(ls -d stages/$(TO)_* 2>/dev/null | head -n 1); \
