@@ -200,6 +200,102 @@ class VirtualClockLoop(asyncio.SelectorEventLoop):
         return timer
 
 
+class TracedFuture(asyncio.Future):
+    """A Future that knows who made it and says when it gets its result (for TracingLoop).
+
+    asyncio's futures have no names; the C++ ones do ("sock_recv"). We name a future after the
+    function that asked the loop for it: loop.create_future() is what asyncio's own sock_recv(),
+    sleep() and streams call, so the name is "sock_recv", "sleep", ...
+    """
+
+    def __init__(self, *, loop, name):
+        super().__init__(loop=loop)
+        self.name = name
+
+    def set_result(self, result):
+        who = _caller_name(1)
+        size = f"{len(result)} bytes" if isinstance(result, (bytes, bytearray)) else repr(result)
+        self.get_loop().note("callback", f"{who} callback: set_result({size})")
+        super().set_result(result)
+
+
+def _caller_name(depth):
+    # The name of the function `depth` frames above our caller, without asyncio's leading "_"
+    # (the reader callback of sock_recv is the method _sock_recv).
+    return sys._getframe(depth + 1).f_code.co_name.lstrip("_")
+
+
+class TracingLoop(VirtualClockLoop):
+    """A VirtualClockLoop that records the steps the recv-chain demo prints: loop, callback, Future,
+    Task, coroutine. Each is observed at the place asyncio takes it, without changing what runs:
+
+      - the **loop** queues callbacks in _run_once: the I/O ones right after select() (phase 3, in
+        _process_events, which we wrap), then the due timers (phase 4; we look at the timer heap
+        in the same wrapper, just before asyncio moves them to the ready queue);
+      - a **Future** "wakes" its task by scheduling the task's wake-up with call_soon, and a task's
+        steps are call_soon callbacks too: we wrap call_soon, note a Future's call_soon of a task,
+        and wrap each task callback to note when a step starts and how it ends (suspended on
+        which Future, or done). A task's callbacks are bound methods of the Task, in the C and in
+        the Python implementation alike (asyncio's debug mode finds the task the same way);
+      - the **callbacks** and the **coroutine** are the demo's own code and a TracedFuture: they
+        note what they do themselves.
+
+    Private names used to look, not to change: _process_events, _scheduled, _clock_resolution,
+    and a task's _fut_waiter (the Future its last step awaited).
+    """
+
+    def __init__(self, clock, fifo_ties=True):
+        super().__init__(clock, fifo_ties)
+        self.steps = []  # (time, layer, text), in the order they happened
+
+    def note(self, layer, text):
+        self.steps.append((self.time(), layer, text))
+
+    @staticmethod
+    def callback_name(callback):
+        return _caller_name_of(callback) + " callback"
+
+    def create_future(self):
+        return TracedFuture(loop=self, name=_caller_name(1))
+
+    def _process_events(self, event_list):
+        for key, mask in event_list:
+            if key.fd == self._selector.wakeup_fd:
+                continue
+            reader, writer = key.data
+            if mask & selectors.EVENT_READ and reader is not None and not reader.cancelled():
+                self.note("loop", f"select(): the socket is readable; queue {self.callback_name(reader._callback)}")
+            if mask & selectors.EVENT_WRITE and writer is not None and not writer.cancelled():
+                self.note("loop", f"select(): the socket is writable; queue {self.callback_name(writer._callback)}")
+        end = self.time() + self._clock_resolution
+        for timer in sorted(t for t in self._scheduled if not t.cancelled() and t.when() < end):
+            self.note("loop", f"the timer is due; queue {self.callback_name(timer._callback)}")
+        super()._process_events(event_list)
+
+    def call_soon(self, callback, *args, context=None):
+        task = getattr(callback, "__self__", None)
+        if isinstance(task, asyncio.Task):
+            if args and isinstance(args[0], TracedFuture):
+                self.note("Future", f"Future {args[0].name} is done: call_soon(<Task {task.get_name()}>)")
+            callback = self._traced_step(task, callback)
+        return super().call_soon(callback, *args, context=context)
+
+    def _traced_step(self, task, step):
+        def traced(*args):
+            self.note("Task", f"step() resumes {task.get_name()}")
+            step(*args)
+            if task.done():
+                self.note("Task", f"{task.get_name()} is done")
+            elif isinstance(task._fut_waiter, TracedFuture):
+                self.note("Task", f"{task.get_name()} suspends, waiting for the Future {task._fut_waiter.name}")
+        return traced
+
+
+def _caller_name_of(callback):
+    # A callback's name: its function's, without the leading "_" (asyncio's _sock_recv).
+    return getattr(callback, "__name__", type(callback).__name__).lstrip("_")
+
+
 # ---------------------------------------------------------------------------------------------------
 # 2. SplitMix64, exactly as common/include/looplab/random.hpp
 # ---------------------------------------------------------------------------------------------------
@@ -304,18 +400,24 @@ class _SlowCallbackReport(logging.Handler):
             line(f"loop reports: {record.getMessage()}")
 
 
-_asyncio_logger = logging.getLogger("asyncio")
-_asyncio_logger.addHandler(_SlowCallbackReport())
-_asyncio_logger.propagate = False
-_asyncio_logger.setLevel(logging.WARNING)
+def _speak_asyncio_reports():
+    # Done when the first loop is made, not at import: bench/python/peers.py imports SplitMix64
+    # from this module and must keep asyncio's logging as it is.
+    logger = logging.getLogger("asyncio")
+    if not any(isinstance(h, _SlowCallbackReport) for h in logger.handlers):
+        logger.addHandler(_SlowCallbackReport())
+        logger.propagate = False
+        logger.setLevel(logging.WARNING)
 
 #: Set by parse_args(): False for --asyncio-ties (asyncio's own order among equal deadlines).
 FIFO_TIES = True
 
 
-def new_loop(clock):
-    """A VirtualClockLoop on `clock`, reporting as the demos do."""
-    loop = VirtualClockLoop(clock, fifo_ties=FIFO_TIES)
+def new_loop(clock, loop_class=None):
+    """A VirtualClockLoop (or a `loop_class`, such as TracingLoop) on `clock`, reporting as the
+    demos do."""
+    _speak_asyncio_reports()
+    loop = (loop_class or VirtualClockLoop)(clock, fifo_ties=FIFO_TIES)
     loop.set_exception_handler(_report)
     return loop
 
@@ -330,14 +432,17 @@ def run(main, clock, debug=False):
         return runner.run(main)
 
 
-def parse_args(argv=None, seed=False):
-    """The twins' command line: --seed N (chain, queue) and --asyncio-ties."""
+def parse_args(argv=None, seed=False, numbers=()):
+    """The twins' command line: --asyncio-ties; --seed N (chain, queue); and the integer options
+    `numbers` names, as (flag, default, help) (echo's --clients, --messages, --size)."""
     import argparse
 
     global FIFO_TIES
     parser = argparse.ArgumentParser(description="A Python twin of a stage 05 demo (virtual clock).")
     if seed:
         parser.add_argument("--seed", type=int, default=2024, help="SplitMix64 seed (default 2024)")
+    for flag, default, text in numbers:
+        parser.add_argument(flag, type=int, default=default, help=f"{text} (default {default})")
     parser.add_argument("--asyncio-ties", action="store_true",
                         help="run timers with equal deadlines in asyncio's heap order, not FIFO")
     args = parser.parse_args(argv)
