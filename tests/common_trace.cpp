@@ -50,6 +50,8 @@ TEST_CASE("the line log prints each event as it happens") {
     t.set_axis(TraceAxis::Events);
     t.resume("sleeper");
     CHECK(out.str().find("  [trace #2] resume    sleeper\n") != std::string::npos);
+    t.note("sock_recv", "recv() read 12 bytes");
+    CHECK(out.str().find("  [trace #3] note      sock_recv  recv() read 12 bytes\n") != std::string::npos);
 }
 
 TEST_CASE("timeline: # where a task ran, . where it waited, ! where it failed") {

@@ -16,6 +16,7 @@ std::string_view to_string(TraceKind kind) {
     case TraceKind::TimerDue: return "timer-due";
     case TraceKind::Done: return "done";
     case TraceKind::Error: return "error";
+    case TraceKind::Note: return "note";
     }
     return "?";
 }

@@ -2,7 +2,8 @@
 /// @brief One recorder of scheduler decisions, three ways to look at it.
 ///
 /// Every loop stage reports the same few facts to a Tracer: a task was resumed, it suspended (and on
-/// what), its I/O became ready, its timer fell due, it finished, it failed. The recorder keeps them
+/// what), its I/O became ready, its timer fell due, it finished, it failed; stage 05 adds notes on the
+/// steps between (a system call, a Future completed, a callback scheduled). The recorder keeps them
 /// in order with the clock's time, and offers three views:
 ///  - the line log (`--trace`): each event printed the moment it happens, between the demo's lines;
 ///  - the timeline (`--timeline`): an ASCII chart of every task over time, drawn after the run;
@@ -33,6 +34,8 @@ enum class TraceKind {
     TimerDue, ///< the task's deadline arrived
     Done,     ///< the task finished; the detail may hold its result
     Error,    ///< an exception escaped the task; the detail says which
+    Note,     ///< a step inside a callback worth seeing: a system call made, a Future completed, a
+              ///< callback scheduled (stage 05 follows one recv() through them)
 };
 
 /// The word the line log prints for a kind ("resume", "suspend", ...).
@@ -80,6 +83,8 @@ public:
     void done(std::string_view task, std::string_view result = {}) { record(TraceKind::Done, task, result); }
     /// Records that an exception escaped `task`.
     void error(std::string_view task, std::string_view what) { record(TraceKind::Error, task, what); }
+    /// Records a step that `who` (a callback, a Future) took: "recv() read 12 bytes".
+    void note(std::string_view who, std::string_view what) { record(TraceKind::Note, who, what); }
     /// Records any event; the named helpers above are the usual way in.
     void record(TraceKind kind, std::string_view task, std::string_view detail);
 
