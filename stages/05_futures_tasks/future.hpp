@@ -232,12 +232,26 @@ private:
     }
 
     void schedule(Entry& e) {
+        if (loop_->tracing() && !e.empty()) trace_scheduled(e);
         if (e.task != nullptr) {
             loop_->ready_.push_back(TaskStep{e.task});
         } else if (e.callback) {
             Callback& c = *e.callback;
             loop_->ready_.push_back(DoneCallback{shared_from_this(), std::move(c.fn), c.label, std::move(c.user)});
         }
+    }
+
+    // --trace: one note per done-callback scheduled, the step between a result and a task's wake-up.
+    void trace_scheduled(const Entry& e) const {
+        std::string who = "callback";
+        if (e.task != nullptr) {
+            who = task_step_name(e.task);
+        } else if (e.callback && e.callback->user) {
+            who = e.callback->user->name;
+        } else if (e.callback && e.callback->label != nullptr) {
+            who = e.callback->label;
+        }
+        loop_->tracer()->note(name_, "call_soon(" + who + ")");
     }
 
     EventLoop* loop_;
