@@ -14,14 +14,20 @@
 /// lets a cancellation pass through to the task, which then ends cancelled, as the caller asked.
 /// Catch it by name (`catch (const CancelledError&)`) when you really mean to.
 ///
-/// **What it leaves out.** IncompleteReadError and LimitOverrunError belong to streams, which come in
-/// the next phase of this stage.
+/// Streams add two of their own: IncompleteReadError (the stream ended before readexactly() or
+/// readuntil() got what it asked for; it carries the bytes that did arrive) and LimitOverrunError
+/// (readuntil() found no separator within the reader's limit).
+///
+/// **What it leaves out.** asyncio's SendfileNotAvailableError and BrokenBarrierError, whose features
+/// looplab does not have.
 ///
 /// **What it costs.** Nothing until thrown; a thrown exception costs what C++ exceptions cost (a heap
 /// allocation and the unwinder), which is why the loop never uses them for ordinary control flow.
 #pragma once
 
+#include <cstddef>
 #include <exception>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -68,6 +74,39 @@ class QueueEmpty : public std::runtime_error {
 public:
     /// The queue was empty.
     QueueEmpty() : std::runtime_error("QueueEmpty: the queue is empty") {}
+};
+
+/// The stream ended before readexactly() or readuntil() got what it asked for. Like asyncio's, it
+/// holds what did arrive (`partial()`) and how much was expected (none for readuntil()).
+class IncompleteReadError : public std::runtime_error {
+public:
+    /// `partial` arrived; `expected` bytes were asked for (nullopt: "up to a separator").
+    IncompleteReadError(std::string partial, std::optional<std::size_t> expected)
+        : std::runtime_error(std::to_string(partial.size()) + " bytes read on a total of " +
+                             (expected ? std::to_string(*expected) : std::string("undefined")) + " expected bytes"),
+          partial_(std::move(partial)), expected_(expected) {}
+    /// The bytes that arrived before the end of the stream.
+    [[nodiscard]] const std::string& partial() const noexcept { return partial_; }
+    /// How many bytes were asked for; nullopt for readuntil().
+    [[nodiscard]] std::optional<std::size_t> expected() const noexcept { return expected_; }
+
+private:
+    std::string partial_;
+    std::optional<std::size_t> expected_;
+};
+
+/// readuntil() read more than the reader's limit without finding the separator, or found it too far
+/// away. The bytes stay in the buffer; `consumed()` says how many would have to be skipped.
+class LimitOverrunError : public std::runtime_error {
+public:
+    /// An overrun; `consumed` bytes are in the way.
+    LimitOverrunError(const std::string& message, std::size_t consumed)
+        : std::runtime_error(message), consumed_(consumed) {}
+    /// How many bytes the reader looked at (asyncio's `consumed`).
+    [[nodiscard]] std::size_t consumed() const noexcept { return consumed_; }
+
+private:
+    std::size_t consumed_;
 };
 
 /// Misuse that Python reports as RuntimeError: running a loop that is already running or closed,
