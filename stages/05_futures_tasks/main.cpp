@@ -1,14 +1,25 @@
-// Stage 05: futures and tasks. main() only registers the demos and binds the stage's options; the
-// lesson is in the headers (start with event_loop.hpp, then future.hpp and task.hpp), and the demos
-// are in demos/.
+// Stage 05: futures and tasks. main() only registers the demos, binds the stage's options, and hands
+// `--serve PORT` to serve_echo(); the lesson is in the headers (start with event_loop.hpp, then
+// future.hpp and task.hpp), and the demos are in demos/.
 #include "demos/demos.hpp"
+#include "looplab/net.hpp"
 
 int main(int argc, char** argv) {
     using namespace looplab;
     StageApp app("05-futures-tasks",
                  "Stage 05: futures and tasks - the loop runs callbacks; Futures and Tasks turn them back into coroutines");
     StageOptions opts;
-    app.cli().add_option("--seed", opts.seed, "Seed of the random delays (chain, queue)")->capture_default_str();
+    ignore_sigpipe();   // a write to a dead socket must be an EPIPE error, not a silent death
+    int serve_port = -1;
+    CLI::App& cli = app.cli();
+    cli.add_option("--seed", opts.seed, "Seed of the random delays (chain, queue)")->capture_default_str();
+    cli.add_option("--clients", opts.clients, "How many echo clients (echo: 20)")->check(CLI::Range(1, 900));
+    cli.add_option("--messages", opts.messages, "Round trips per echo client (echo: 50)")->check(CLI::Range(1, 100000));
+    cli.add_option("--size", opts.size, "The longest echo line in bytes (echo: 2048)")->check(CLI::Range(1, 60000));
+    cli.add_option("--serve", serve_port,
+                   "Run the streams echo server alone on 127.0.0.1:PORT (0: a free port) until SIGINT or SIGTERM; "
+                   "the first line printed is 'listening on 127.0.0.1:PORT'")
+        ->check(CLI::Range(0, 65535));
 
     app.add({"callbacks", "a program written with plain callbacks, then as a coroutine", demo_callbacks});
     app.add({"await-vs-task", "awaiting a coroutine does not cede control; creating a task does", demo_await_vs_task});
@@ -22,6 +33,12 @@ int main(int argc, char** argv) {
     app.add({"selfish", "a task that never awaits starves the others; debug mode; sleep(0) fixes it", demo_selfish});
     app.add({"bench", "tasks created and completed per second, Queue round trips per second (wall time)",
              demo_bench, /*deterministic=*/false});
+    app.add({"recv-chain", "one sock_recv() through loop, callback, Future, Task and coroutine, from the trace",
+             demo_recv_chain});
+    app.add({"echo", "a streams echo server and 20 clients with readline, one thread, every line checked",
+             [&](DemoContext& ctx) { demo_echo(ctx, opts); }});
     app.set_tour("await-vs-task");
-    return app.main(argc, argv);
+    if (auto code = app.parse(argc, argv)) return *code;
+    if (serve_port >= 0) return serve_echo(static_cast<std::uint16_t>(serve_port));
+    return app.run();
 }

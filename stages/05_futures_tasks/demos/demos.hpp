@@ -13,6 +13,9 @@ namespace looplab::inline stage05 {
 /// Options of this stage's command line.
 struct StageOptions {
     std::uint64_t seed = 2024;   ///< --seed: the SplitMix64 seed of chain and queue
+    int clients = 0;             ///< --clients: echo clients (0: the demo's 20)
+    int messages = 0;            ///< --messages: round trips per echo client (0: the demo's 50)
+    int size = 0;                ///< --size: the longest echo line in bytes (0: the demo's 2048)
 };
 
 void demo_callbacks(DemoContext& ctx);
@@ -24,6 +27,15 @@ void demo_chess(DemoContext& ctx);
 void demo_cancel(DemoContext& ctx);
 void demo_selfish(DemoContext& ctx);
 void demo_bench(DemoContext& ctx);
+/// One sock_recv() followed through the split, step by step, from the trace.
+void demo_recv_chain(DemoContext& ctx);
+/// A streams echo server and clients that check every line, on one thread.
+void demo_echo(DemoContext& ctx, const StageOptions& opts);
+
+/// `--serve PORT`: the streams echo server alone on 127.0.0.1:PORT (0: a free port) until SIGINT or
+/// SIGTERM, then closes every connection and returns 0. The first line it prints is
+/// `listening on 127.0.0.1:PORT`. Returns 1 (after printing why) if it cannot start.
+int serve_echo(std::uint16_t port);
 
 /// run()'s options for a demo: its tracer, and loop reports spoken as demo lines.
 inline RunOptions demo_run_options(DemoContext& ctx, bool debug = false) {
