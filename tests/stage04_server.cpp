@@ -24,6 +24,7 @@
 #include "looplab/random.hpp"
 #include "looplab/trace.hpp"
 #include "sockets.hpp"
+#include "support/socket_rig.hpp"
 
 using namespace looplab;
 
@@ -187,31 +188,7 @@ struct RefusalScenario {
     int refused_error = 0;
 };
 
-// UndefinedBehaviorSanitizer checks the dynamic type of an object on a member call (such as the
-// server's `e.code()` in its catch handler), and on a cache miss it asks whether the vtable is
-// readable by writing it into a pipe: with no fd left, that fails and it reports a false "invalid
-// vptr". One checked call on a std::system_error while fds are free fills its cache. Harmless, and a
-// no-op, in the other builds.
-void warm_sanitizer_type_cache() {
-    try {
-        throw std::system_error(EMFILE, std::generic_category(), "warm-up");
-    } catch (const std::system_error& e) {
-        REQUIRE(e.code().value() == EMFILE);
-    }
-}
-
-void fill(RefusalScenario* s) {
-    warm_sanitizer_type_cache();
-    while (true) {
-        const int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-        if (fd < 0) {
-            REQUIRE(errno == EMFILE);
-            return;
-        }
-        s->filler->emplace_back(fd);
-        if (s->fill_to_fd_setsize && fd >= FD_SETSIZE - 1) return;
-    }
-}
+void fill(RefusalScenario* s) { looplab::testing::fill_fd_table(s->filler, s->fill_to_fd_setsize); }
 
 Coroutine<> refusal_scenario(sockaddr_in to, RefusalScenario* s, SelectLoop* loop) {
     co_await connect(s->early.get(), to);
@@ -270,35 +247,26 @@ void check_refused_once(const RefusalScenario& s, const EchoStats& stats, const 
 } // namespace
 
 TEST_CASE("a connection whose fd would be >= FD_SETSIZE is refused with a log line, the server keeps serving") {
-    rlimit limit{};
-    REQUIRE(::getrlimit(RLIMIT_NOFILE, &limit) == 0);
-    if (limit.rlim_cur < FD_SETSIZE + 16) {
-        // Raise the soft limit (up to the hard one) so that fds above FD_SETSIZE exist at all.
-        rlimit raised = limit;
-        raised.rlim_cur = std::min<rlim_t>(limit.rlim_max, FD_SETSIZE + 64);
-        REQUIRE(::setrlimit(RLIMIT_NOFILE, &raised) == 0);
-    }
     std::vector<std::string> log;
     EchoStats stats;
     RefusalScenario s;
-    run_refusal(true, &log, &stats, &s);
-    ::setrlimit(RLIMIT_NOFILE, &limit);
+    {
+        const looplab::testing::ScopedFdLimit limit(0, FD_SETSIZE + 64);   // fds above FD_SETSIZE must exist
+        run_refusal(true, &log, &stats, &s);
+    }
     check_refused_once(s, stats, log);
     CHECK(log[0].find("refused a connection: its fd ") == 0);
     CHECK(log[0].find("FD_SETSIZE (" + std::to_string(FD_SETSIZE) + ")") != std::string::npos);
 }
 
 TEST_CASE("a connection that finds no fd left (EMFILE) is refused with a log line, the server keeps serving") {
-    rlimit limit{};
-    REQUIRE(::getrlimit(RLIMIT_NOFILE, &limit) == 0);
-    rlimit low = limit;
-    low.rlim_cur = std::min<rlim_t>(limit.rlim_cur, 256);   // fill 256 fds, not thousands
-    REQUIRE(::setrlimit(RLIMIT_NOFILE, &low) == 0);
     std::vector<std::string> log;
     EchoStats stats;
     RefusalScenario s;
-    run_refusal(false, &log, &stats, &s);
-    ::setrlimit(RLIMIT_NOFILE, &limit);
+    {
+        const looplab::testing::ScopedFdLimit limit(256, 0);   // fill 256 fds, not thousands
+        run_refusal(false, &log, &stats, &s);
+    }
     check_refused_once(s, stats, log);
     CHECK(log[0].find("refused a connection: no file descriptor left (EMFILE)") == 0);
 }

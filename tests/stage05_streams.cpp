@@ -436,3 +436,77 @@ TEST_CASE("open_connection to a port nobody listens on raises ECONNREFUSED namin
     const std::string expected = "connect(" + looplab::to_string(to) + "): Connection refused";
     CHECK_THROWS_WITH_AS(f.loop.run_until_complete(open_connection(to)), expected.c_str(), std::system_error);
 }
+
+namespace {
+// A client before, during and after the fd table is full; the one that connects while it is full.
+struct Refusal {
+    UniqueFd refused;   // made before the table is full, connected while it is full
+    UniqueFd late;      // made before, connected once there is room again
+    std::vector<UniqueFd> filler;
+    bool to_fd_setsize = false;
+    std::string first, during, after, refused_answer;
+    int refused_error = 0;
+};
+
+Coroutine<void> refusal_scenario(Refusal* s) {
+    Server server = co_await start_server(echo_lines);
+    auto [reader, writer] = co_await open_connection(server.address());
+    writer.write("before\n");
+    s->first = co_await reader.readline();
+    looplab::testing::fill_fd_table(&s->filler, s->to_fd_setsize);
+    co_await sock_connect(s->refused.get(), server.address());   // the kernel completes the handshake; the server refuses
+    try {
+        s->refused_answer = co_await sock_recv(s->refused.get(), 100);   // closed by the server: end of file
+    } catch (const std::system_error& e) {
+        s->refused_error = e.code().value();   // or a reset, if the close raced our data: also a refusal
+    }
+    writer.write("during\n");
+    s->during = co_await reader.readline();   // the open connection carries on
+    s->filler.clear();
+    co_await sock_connect(s->late.get(), server.address());
+    Streams late = make_streams(std::move(s->late));
+    late.writer.write("after\n");
+    s->after = co_await late.reader.readline();
+    CHECK(server.stats().refused == 1);
+    CHECK(server.stats().accepted == 2);
+    server.close();
+}
+
+// Runs the scenario and checks what both refusal tests expect; returns the one report's message.
+std::string refused_once(bool to_fd_setsize) {
+    LoopFixture f;
+    Refusal s;
+    s.to_fd_setsize = to_fd_setsize;
+    for (UniqueFd* fd : {&s.refused, &s.late}) {
+        *fd = tcp_socket();
+        set_nonblocking(fd->get());
+    }
+    f.loop.run_until_complete(refusal_scenario(&s));
+    CHECK(s.first == "echo: before\n");
+    CHECK(s.refused_answer.empty());
+    CHECK((s.refused_error == 0 || s.refused_error == ECONNRESET));
+    CHECK(s.during == "echo: during\n");
+    CHECK(s.after == "echo: after\n");
+    REQUIRE(f.reports.size() == 1);
+    return f.reports[0].message;
+}
+} // namespace
+
+TEST_CASE("start_server: a connection that finds no fd left (EMFILE) is refused with a report, the others are served") {
+    std::string message;
+    {
+        const looplab::testing::ScopedFdLimit limit(256, 0);   // fill 256 fds, not thousands
+        message = refused_once(false);
+    }
+    CHECK(message.rfind("refused a connection: no file descriptor left (EMFILE)", 0) == 0);
+}
+
+TEST_CASE("start_server: a connection whose fd would be >= FD_SETSIZE is refused with a report, the others are served") {
+    std::string message;
+    {
+        const looplab::testing::ScopedFdLimit limit(0, FD_SETSIZE + 64);   // fds above FD_SETSIZE must exist
+        message = refused_once(true);
+    }
+    CHECK(message.rfind("refused a connection: its fd ", 0) == 0);
+    CHECK(message.find("FD_SETSIZE (" + std::to_string(FD_SETSIZE) + ")") != std::string::npos);
+}

@@ -3,11 +3,20 @@
 // listens on. Loopback only.
 #pragma once
 
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
+#include <fcntl.h>
 #include <string>
+#include <sys/resource.h>
+#include <sys/select.h>
 #include <sys/socket.h>
+#include <system_error>
 #include <utility>
+#include <vector>
 
 #include "looplab/fd.hpp"
 #include "looplab/net.hpp"
@@ -57,5 +66,55 @@ inline std::uint16_t unused_port() {
     UniqueFd probe = listen_loopback(0);
     return local_port(probe.get());
 }
+
+/// UndefinedBehaviorSanitizer checks the dynamic type of an object on a member call (such as a
+/// server's `e.code()` in its catch handler), and on a cache miss it asks whether the vtable is
+/// readable by writing it into a pipe: with no fd left, that fails and it reports a false "invalid
+/// vptr". One checked call on a std::system_error while fds are free fills its cache. Harmless, and
+/// a no-op, in the other builds.
+inline void warm_sanitizer_type_cache() {
+    try {
+        throw std::system_error(EMFILE, std::generic_category(), "warm-up");
+    } catch (const std::system_error& e) {
+        REQUIRE(e.code().value() == EMFILE);
+    }
+}
+
+/// Opens /dev/null into `filler` until the fd table is full (EMFILE), or, with `to_fd_setsize`,
+/// until every fd below FD_SETSIZE is taken (so the next one is one select() cannot watch).
+inline void fill_fd_table(std::vector<UniqueFd>* filler, bool to_fd_setsize) {
+    warm_sanitizer_type_cache();
+    while (true) {
+        const int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            REQUIRE(errno == EMFILE);
+            return;
+        }
+        filler->emplace_back(fd);
+        if (to_fd_setsize && fd >= FD_SETSIZE - 1) return;
+    }
+}
+
+/// Sets the soft limit of open fds for the life of this object: `low` caps it (an EMFILE test
+/// fills 256 fds, not thousands), `at_least` raises it (up to the hard limit) so that fds above
+/// FD_SETSIZE exist at all. The old limit comes back when it goes.
+class ScopedFdLimit {
+public:
+    /// Caps the soft limit at `low` (0: leave it) and raises it to `at_least` (0: leave it).
+    ScopedFdLimit(rlim_t low, rlim_t at_least) {
+        REQUIRE(::getrlimit(RLIMIT_NOFILE, &old_) == 0);
+        rlimit now = old_;
+        if (low > 0) now.rlim_cur = std::min<rlim_t>(now.rlim_cur, low);
+        if (at_least > 0 && now.rlim_cur < at_least) now.rlim_cur = std::min<rlim_t>(old_.rlim_max, at_least);
+        REQUIRE(::setrlimit(RLIMIT_NOFILE, &now) == 0);
+    }
+    ScopedFdLimit(const ScopedFdLimit&) = delete;
+    ScopedFdLimit& operator=(const ScopedFdLimit&) = delete;
+    /// Restores the limit.
+    ~ScopedFdLimit() { ::setrlimit(RLIMIT_NOFILE, &old_); }
+
+private:
+    rlimit old_{};
+};
 
 } // namespace looplab::testing
