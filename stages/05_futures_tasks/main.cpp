@@ -13,7 +13,8 @@ int main(int argc, char** argv) {
     int serve_port = -1;
     CLI::App& cli = app.cli();
     cli.add_option("--seed", opts.seed, "Seed of the random delays (chain, queue)")->capture_default_str();
-    cli.add_option("--clients", opts.clients, "How many echo clients (echo: 20)")->check(CLI::Range(1, 900));
+    cli.add_option("--clients", opts.clients, "How many echo clients (echo: 20; each costs two fds, and select() watches fds below 1024)")
+        ->check(CLI::Range(1, 500));
     cli.add_option("--messages", opts.messages, "Round trips per echo client (echo: 50)")->check(CLI::Range(1, 100000));
     cli.add_option("--size", opts.size, "The longest echo line in bytes (echo: 2048)")->check(CLI::Range(1, 60000));
     cli.add_option("--serve", serve_port,

@@ -50,14 +50,19 @@
 /// **What it costs.** An operation that need not wait: one system call, no Future, no callback. One
 /// that waits: a Future, a loop registration (a Handle and two map entries), one failed system call
 /// (EAGAIN) more, and a loop iteration between the Future's completion and the task's wake-up.
-/// sock_recv allocates its `n` bytes up front, so `n` is the memory a waiting reader holds.
+/// Every recv() reads into one scratch buffer per thread and copies out what it got, so a waiting
+/// sock_recv holds no buffer at all.
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstddef>
 #include <exception>
 #include <fcntl.h>
 #include <memory>
+#include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -113,6 +118,26 @@ inline std::string bytes_label(std::size_t n) {
     return std::to_string(n) + (n == 1 ? " byte" : " bytes");
 }
 
+/// The buffer every recv() on this thread reads into before the bytes it got are copied out. One
+/// per thread is enough, because callbacks and steps never run at the same time; and it spares each
+/// call the zero-filling of a fresh `n`-byte std::string (64 KiB of writes for a 1 KiB message).
+inline std::span<char> recv_scratch() {
+    static thread_local std::array<char, 256 * 1024> scratch;
+    return scratch;
+}
+
+/// One recv() of at most `n` bytes, through the scratch buffer: the bytes (or "" at end of file), or
+/// nullopt with `error` set (EAGAIN, EINTR or a real error).
+inline std::optional<std::string> recv_some(int sock, std::size_t n, int& error) {
+    const std::span<char> scratch = recv_scratch();
+    const ssize_t got = ::recv(sock, scratch.data(), std::min(n, scratch.size()), 0);
+    if (got < 0) {
+        error = errno;
+        return std::nullopt;
+    }
+    return std::string(scratch.data(), static_cast<std::size_t>(got));
+}
+
 /// Debug mode only, as in asyncio: refuse a blocking socket, whose "try" would freeze the loop.
 inline void check_nonblocking(EventLoop& loop, int sock, const char* op) {
     if (!loop.get_debug()) return;
@@ -150,21 +175,17 @@ private:
 } // namespace detail
 
 /// Receives at most `n` bytes from the non-blocking socket `sock`: at once if any are there, else
-/// after a reader callback got them (see the file comment). Returns 1 to `n` bytes, or an empty
-/// string at end of file. Throws std::system_error naming `recv(fd N)` on a real error, and
+/// after a reader callback got them (see the file comment). Returns 1 to `n` bytes (at most 256 KiB
+/// per call, as asyncio's transports read at most 256 KiB at a time), or an empty string at end of
+/// file. Throws std::system_error naming `recv(fd N)` on a real error, and
 /// std::invalid_argument for `n` 0 (whose empty answer would look like end of file).
 inline Coroutine<std::string> sock_recv(int sock, std::size_t n) {
     if (n == 0) throw std::invalid_argument("sock_recv of 0 bytes: an empty answer would look like end of file");
     EventLoop& loop = get_running_loop();
     detail::check_nonblocking(loop, sock, "sock_recv");
-    std::string buffer(n, '\0');
     while (true) {   // 1. try at once
-        const ssize_t got = ::recv(sock, buffer.data(), n, 0);
-        if (got >= 0) {
-            buffer.resize(static_cast<std::size_t>(got));
-            co_return std::move(buffer);
-        }
-        const int error = errno;
+        int error = 0;
+        if (std::optional<std::string> got = detail::recv_some(sock, n, error)) co_return std::move(*got);
         if (error == EINTR) continue;
         if (!detail::would_block(error)) throw std::system_error(error, std::generic_category(), detail::call_on("recv", sock));
         break;
@@ -175,15 +196,14 @@ inline Coroutine<std::string> sock_recv(int sock, std::size_t n) {
         sock,
         [state = arrived.state(), sock, n, &loop] {
             if (state->done()) return;   // completed (or cancelled): our coroutine will remove us
-            std::string data(n, '\0');
-            const ssize_t got = ::recv(sock, data.data(), n, 0);
-            if (got < 0) {
-                const int error = errno;
+            int error = 0;
+            std::optional<std::string> got = detail::recv_some(sock, n, error);
+            if (!got) {
                 if (error == EINTR || detail::would_block(error)) return;   // not yet after all: next time
                 state->set_exception(detail::os_error(error, detail::call_on("recv", sock)));
                 return;
             }
-            data.resize(static_cast<std::size_t>(got));
+            std::string data = std::move(*got);
             detail::note(loop, "sock_recv callback", "recv() read " + detail::bytes_label(data.size()));
             detail::note(loop, "sock_recv callback", "set_result(" + detail::bytes_label(data.size()) + ")");
             state->set_result(std::move(data));   // schedules the done-callbacks: the task's wake-up

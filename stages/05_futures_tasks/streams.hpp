@@ -59,6 +59,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -150,9 +151,13 @@ public:
     }
     /// Takes the first `n` buffered bytes; resumes reading once back under the limit.
     std::string take(std::size_t n) {
-        n = std::min(n, buffer_.size());
-        std::string out = buffer_.substr(0, n);
-        buffer_.erase(0, n);
+        std::string out;
+        if (n >= buffer_.size()) {
+            out.swap(buffer_);   // all of it: no copy
+        } else {
+            out = buffer_.substr(0, n);
+            buffer_.erase(0, n);
+        }
         if (paused_ && buffer_.size() <= limit_) {
             paused_ = false;
             start_reading();
@@ -169,7 +174,7 @@ public:
             self->paused_ = false;
             self->start_reading();
         }
-        Future<void> waiter(get_running_loop(), "StreamReader." + std::string(func));
+        Future<void> waiter(get_running_loop(), func);   // short names: no allocation for the name
         self->waiter_ = waiter;
         struct Clear {
             StreamState* s;
@@ -279,12 +284,13 @@ private:
 
     // The transport's reading half: one recv() per readable turn, so every connection gets its turn.
     void on_readable() {
-        const std::size_t old = buffer_.size();
-        buffer_.resize(old + read_chunk);   // recv() straight into the buffer's tail: no extra copy
-        const ssize_t got = ::recv(sock_.get(), buffer_.data() + old, read_chunk, 0);
+        // Through the thread's scratch buffer (sockets.hpp): growing buffer_ by a chunk first would
+        // zero-fill 64 KiB for every message, however short.
+        const std::span<char> scratch = recv_scratch();
+        const ssize_t got = ::recv(sock_.get(), scratch.data(), std::min(read_chunk, scratch.size()), 0);
         const int error = errno;
-        buffer_.resize(old + static_cast<std::size_t>(std::max<ssize_t>(got, 0)));
         if (got > 0) {
+            buffer_.append(scratch.data(), static_cast<std::size_t>(got));
             wake_reader();
             if (!paused_ && buffer_.size() > 2 * limit_) {   // flow control, as in feed_data()
                 paused_ = true;
