@@ -9,6 +9,28 @@
 #   cmake -DBIN=... -DDEMO=... -DPYTHON=... -DTWIN=file.py -DWORK=dir [-DARGS=...] -P twins.cmake
 #                                                     runs both and compares them line by line
 
+if(CMAKE_SCRIPT_MODE_FILE AND MODE STREQUAL "coverage")
+  # Every demo the binary calls deterministic (its hidden --list-golden) must have a twin in TWINS.
+  cmake_minimum_required(VERSION 3.25)
+  execute_process(COMMAND ${BIN} --list-golden OUTPUT_VARIABLE listed RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "${BIN} --list-golden exited with ${rc}")
+  endif()
+  string(REPLACE "\n" ";" listed "${listed}")
+  string(REPLACE "," ";" have "${TWINS}")
+  set(missing "")
+  foreach(demo IN LISTS listed)
+    if(NOT demo STREQUAL "" AND NOT demo IN_LIST have)
+      list(APPEND missing ${demo})
+    endif()
+  endforeach()
+  if(missing)
+    message(FATAL_ERROR "deterministic demos without a Python twin: ${missing} "
+                        "(write stages/05_futures_tasks/python/<demo>.py and list it in cmake/twins.cmake)")
+  endif()
+  return()
+endif()
+
 if(CMAKE_SCRIPT_MODE_FILE)
   cmake_minimum_required(VERSION 3.25)
   separate_arguments(extra UNIX_COMMAND "${ARGS}")
@@ -72,20 +94,14 @@ set(twins
     queue:queues.py:--seed+7
     chess:chess.py
     cancel:cancel.py
-    selfish:selfish.py)
-# recv-chain and echo (real loopback sockets, virtual clock) were written against the streams work
-# before it reached main; their twins are checked from the moment their demos exist.
-foreach(pending recv-chain:recv_chain echo:echo)
-  string(REPLACE ":" ";" parts "${pending}")
-  list(GET parts 1 stem)
-  if(EXISTS ${CMAKE_SOURCE_DIR}/stages/05_futures_tasks/demos/${stem}.cpp)
-    list(GET parts 0 demo)
-    list(APPEND twins ${demo}:${stem}.py)
-  endif()
-endforeach()
+    selfish:selfish.py
+    recv-chain:recv_chain.py
+    echo:echo.py)
+set(twinned "")
 foreach(entry IN LISTS twins)
   string(REPLACE ":" ";" parts "${entry}")
   list(GET parts 0 demo)
+  list(APPEND twinned ${demo})
   list(GET parts 1 file)
   set(args "")
   set(suffix "")
@@ -103,3 +119,9 @@ endforeach()
 # The shared module checks SplitMix64 against common_random.cpp's reference outputs, the clock jump,
 # FIFO ties, and that a loop with nothing to wait for fails instead of hanging.
 add_test(NAME "twins/05_looplab.py self-test" COMMAND ${Python3_EXECUTABLE} ${twin_dir}/looplab.py)
+# A deterministic demo added to stage 05 without a twin fails here, not silently.
+list(REMOVE_DUPLICATES twinned)
+string(REPLACE ";" "," twinned "${twinned}")
+add_test(NAME "twins/05 every deterministic demo has a twin"
+         COMMAND ${CMAKE_COMMAND} -DMODE=coverage -DBIN=$<TARGET_FILE:05-futures-tasks> -DTWINS=${twinned}
+                 -P ${twin_script})
