@@ -494,18 +494,13 @@ namespace {
 Coroutine<int> shield_failing() {
     co_return co_await shield(fail_after(0.5, "inner failed"));
 }
-Coroutine<int> shield_cancelled_inner(Task<int>* inner_out) {
-    Task<int> inner = create_task(value_after(3, 1), "inner");
-    *inner_out = inner;
-    co_return co_await shield(inner);
-}
 } // namespace
 
 TEST_CASE("shield: the inner exception reaches the caller - an inner cancellation cancels the outer") {
     LoopFixture f;
     CHECK_THROWS_WITH_AS(f.loop.run_until_complete(shield_failing()), "inner failed", std::runtime_error);
     Task<int> inner = f.loop.create_task(value_after(0, 0));
-    Task<int> caller = f.loop.create_task(shield_cancelled_inner(&inner));
+    Task<int> caller = f.loop.create_task(shielded_caller(&inner));   // C41's caller
     f.loop.call_later(seconds(1), [&] { inner.cancel(); });
     CHECK_THROWS_AS(f.loop.run_until_complete(Future<int>(caller)), CancelledError);
     CHECK(inner.cancelled());
