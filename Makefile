@@ -8,7 +8,7 @@
 #   make test               unit tests, golden transcripts (CTest)
 #   make golden             rewrite tests/golden/ from the current demos; review with git diff
 #   make docs               the annotated-source site in build/docs/html/index.html
-#   make diff FROM=01 TO=02 what the next stage changed, as a unified diff
+#   make diff FROM=01 TO=02 what the next stage changed: a summary, then the headers, demos, tests
 #   make bench              benchmarks against asyncio and uvloop (Release build in build-bench/);
 #                           results in build/bench/ (results.json, results.md, *.png); QUICK=1: small sizes
 #   make clean              remove build directories
@@ -92,10 +92,10 @@ bench:
 	  DEPS_EXTRA="$(DEPS_EXTRA) python3 python3-uvloop gnuplot-nox"
 	@/usr/bin/python3 bench/run.py --bin $(BENCH_BUILD)/bin --out $(BENCH_OUT) $(if $(QUICK),--quick) $(BENCH_ARGS)
 
+# tools/stage_diff.sh: a line-count summary, then the teaching headers, then main.cpp, the demos,
+# the Python twins and the stage's tests; moved files are followed as renames.
 diff:
-	@from=$$(ls -d stages/$(FROM)_* 2>/dev/null | head -n 1); to=$$(ls -d stages/$(TO)_* 2>/dev/null | head -n 1); \
-	if [ -z "$$from" ] || [ -z "$$to" ]; then echo "looplab: no stage folder for FROM=$(FROM) or TO=$(TO) (see ls stages)"; exit 2; fi; \
-	diff -ruN --exclude=README.md "$$from" "$$to"; rc=$$?; [ $$rc -le 1 ]
+	@tools/stage_diff.sh $(FROM) $(TO)
 
 clean:
 	rm -rf build build-* build.configure.log
