@@ -1,8 +1,12 @@
-# Python twins: stage 05's deterministic demos redone in asyncio (stages/05_futures_tasks/python/).
-# A twin passes when it prints exactly what the C++ demo prints with
-# `--clock virtual --quiet --color never`: the banner and the event lines, in the same order, with
-# the same virtual times. So a test here fails whenever the C++ loop and asyncio schedule the same
-# program differently (or a twin drifts from its demo).
+# Python twins: a stage's deterministic demos redone in asyncio (stages/NN_name/python/). A twin passes
+# when it prints exactly what the C++ demo prints with `--clock virtual --quiet --color never`: the
+# banner and the event lines, in the same order, with the same virtual times. So a test here fails
+# whenever the C++ loop and asyncio schedule the same program differently (or a twin drifts from its
+# demo).
+#
+# A stage takes part by having python/twins.txt: one line per twin, `demo file.py [extra arguments]`
+# (# starts a comment). Seeded demos are listed twice with different seeds, so a twin cannot pass by
+# matching one schedule by accident.
 #
 # Two roles in one file, as cmake/golden.cmake:
 #   include(twins.cmake) from tests/CMakeLists.txt   registers the tests (needs python3, FindPython3)
@@ -26,7 +30,7 @@ if(CMAKE_SCRIPT_MODE_FILE AND MODE STREQUAL "coverage")
   endforeach()
   if(missing)
     message(FATAL_ERROR "deterministic demos without a Python twin: ${missing} "
-                        "(write stages/05_futures_tasks/python/<demo>.py and list it in cmake/twins.cmake)")
+                        "(write the stage's python/<demo>.py and list it in python/twins.txt)")
   endif()
   return()
 endif()
@@ -55,12 +59,13 @@ if(CMAKE_SCRIPT_MODE_FILE)
     file(WRITE ${cpp_file} "${cpp}")
     file(WRITE ${py_file} "${py}")
     # Unified diff: '-' lines are the C++ demo's, '+' lines the twin's.
-    execute_process(COMMAND diff -u --label "05-futures-tasks ${DEMO} (C++)" --label "${twin_name}.py (asyncio)"
+    get_filename_component(bin_name ${BIN} NAME)
+    execute_process(COMMAND diff -u --label "${bin_name} ${DEMO} (C++)" --label "${twin_name}.py (asyncio)"
                             ${cpp_file} ${py_file})
-    message(FATAL_ERROR "the Python twin ${TWIN} and `05-futures-tasks ${DEMO}` print different events "
+    message(FATAL_ERROR "the Python twin ${TWIN} and `${bin_name} ${DEMO}` print different events "
                         "(diff above: - C++, + Python; outputs kept in ${cpp_file} and ${py_file}). "
                         "Either the twin drifted from the demo, or the two loops schedule differently: "
-                        "stages/05_futures_tasks/python/README.md lists the known deviations.")
+                        "the stage's python/README.md lists the known deviations.")
   endif()
   if(NOT py_err STREQUAL "")
     message(FATAL_ERROR "${TWIN} wrote to stderr (the C++ demo did not):\n${py_err}")
@@ -70,58 +75,57 @@ endif()
 
 find_package(Python3 COMPONENTS Interpreter)
 if(NOT Python3_Interpreter_FOUND)
-  message(WARNING "python3 not found: the Python twin tests (twins/05_*) are skipped. "
+  message(WARNING "python3 not found: the Python twin tests (twins/*) are skipped. "
                   "`make deps` installs Debian's python3.")
   return()
 endif()
 if(Python3_VERSION VERSION_LESS 3.11)
   message(WARNING "python3 ${Python3_VERSION} is older than 3.11 (asyncio.Runner, Task.cancelling): "
-                  "the Python twin tests (twins/05_*) are skipped.")
+                  "the Python twin tests (twins/*) are skipped.")
   return()
 endif()
 
-set(twin_dir ${CMAKE_SOURCE_DIR}/stages/05_futures_tasks/python)
 set(twin_script ${CMAKE_SOURCE_DIR}/cmake/twins.cmake)
-# demo:file.py[:extra arguments, with + for spaces]. The seeded demos also run with a second seed,
-# so a twin cannot pass by matching one schedule by accident.
-set(twins
-    callbacks:callbacks.py
-    await-vs-task:await_vs_task.py
-    count:count.py
-    chain:chain.py
-    chain:chain.py:--seed+7
-    queue:queues.py
-    queue:queues.py:--seed+7
-    chess:chess.py
-    cancel:cancel.py
-    selfish:selfish.py
-    recv-chain:recv_chain.py
-    echo:echo.py)
-set(twinned "")
-foreach(entry IN LISTS twins)
-  string(REPLACE ":" ";" parts "${entry}")
-  list(GET parts 0 demo)
-  list(APPEND twinned ${demo})
-  list(GET parts 1 file)
-  set(args "")
-  set(suffix "")
-  list(LENGTH parts n)
-  if(n GREATER 2)
-    list(GET parts 2 args)
-    string(REPLACE "+" " " args "${args}")
-    set(suffix " ${args}")
+get_property(twin_stages GLOBAL PROPERTY LOOPLAB_STAGES)
+foreach(stage_entry IN LISTS twin_stages)
+  string(REPLACE ":" ";" stage_parts "${stage_entry}")
+  list(GET stage_parts 0 number)
+  list(GET stage_parts 1 binary)
+  list(GET stage_parts 2 stage_dir)
+  set(twin_dir ${stage_dir}/python)
+  if(NOT EXISTS ${twin_dir}/twins.txt)
+    continue()
   endif()
-  add_test(NAME "twins/05_${demo}${suffix}"
-           COMMAND ${CMAKE_COMMAND} -DBIN=$<TARGET_FILE:05-futures-tasks> -DDEMO=${demo}
-                   -DPYTHON=${Python3_EXECUTABLE} -DTWIN=${twin_dir}/${file} -DARGS=${args}
-                   -DWORK=${CMAKE_CURRENT_BINARY_DIR} -P ${twin_script})
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${twin_dir}/twins.txt)
+  file(STRINGS ${twin_dir}/twins.txt lines)
+  set(twinned "")
+  foreach(line IN LISTS lines)
+    string(STRIP "${line}" line)
+    if(line STREQUAL "" OR line MATCHES "^#")
+      continue()
+    endif()
+    separate_arguments(words UNIX_COMMAND "${line}")
+    list(POP_FRONT words demo file)
+    list(APPEND twinned ${demo})
+    string(JOIN " " args ${words})
+    set(suffix "")
+    if(NOT args STREQUAL "")
+      set(suffix " ${args}")
+    endif()
+    add_test(NAME "twins/${number}_${demo}${suffix}"
+             COMMAND ${CMAKE_COMMAND} -DBIN=$<TARGET_FILE:${binary}> -DDEMO=${demo}
+                     -DPYTHON=${Python3_EXECUTABLE} -DTWIN=${twin_dir}/${file} -DARGS=${args}
+                     -DWORK=${CMAKE_CURRENT_BINARY_DIR} -P ${twin_script})
+  endforeach()
+  # The shared module checks SplitMix64 against common_random.cpp's reference outputs, the clock
+  # jump, FIFO ties, and that a loop with nothing to wait for fails instead of hanging.
+  if(EXISTS ${twin_dir}/looplab.py)
+    add_test(NAME "twins/${number}_looplab.py self-test" COMMAND ${Python3_EXECUTABLE} ${twin_dir}/looplab.py)
+  endif()
+  # A deterministic demo added to the stage without a twin fails here, not silently.
+  list(REMOVE_DUPLICATES twinned)
+  string(REPLACE ";" "," twinned "${twinned}")
+  add_test(NAME "twins/${number} every deterministic demo has a twin"
+           COMMAND ${CMAKE_COMMAND} -DMODE=coverage -DBIN=$<TARGET_FILE:${binary}> -DTWINS=${twinned}
+                   -P ${twin_script})
 endforeach()
-# The shared module checks SplitMix64 against common_random.cpp's reference outputs, the clock jump,
-# FIFO ties, and that a loop with nothing to wait for fails instead of hanging.
-add_test(NAME "twins/05_looplab.py self-test" COMMAND ${Python3_EXECUTABLE} ${twin_dir}/looplab.py)
-# A deterministic demo added to stage 05 without a twin fails here, not silently.
-list(REMOVE_DUPLICATES twinned)
-string(REPLACE ";" "," twinned "${twinned}")
-add_test(NAME "twins/05 every deterministic demo has a twin"
-         COMMAND ${CMAKE_COMMAND} -DMODE=coverage -DBIN=$<TARGET_FILE:05-futures-tasks> -DTWINS=${twinned}
-                 -P ${twin_script})
