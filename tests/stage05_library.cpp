@@ -1,5 +1,5 @@
 // Stage 05, the library coroutines: sleep, gather, wait_for, shield, Queue, Lock, Event, Semaphore,
-// run(). CONFORMANCE C34-C45 and the error paths.
+// run(). CONFORMANCE C34-C45, C53 and the error paths.
 #include <doctest/doctest.h>
 
 #include <optional>
@@ -94,6 +94,30 @@ TEST_CASE("C36 without return_exceptions the first exception fails gather - the 
     CHECK(children[1].result() == 2);
     CHECK(children[2].done());
     CHECK(f.reports.empty());   // gather looked at the second exception too: no "never retrieved"
+}
+
+namespace {
+Coroutine<void> drops_failed_gather(std::vector<std::string>* log) {
+    try {
+        co_await gather(fail_after(0.1, "first"), fail_after(0.3, "second"));
+    } catch (const std::runtime_error& e) {
+        log->push_back(e.what());
+    }
+    // The gather was a temporary: nobody holds it now, and its second child is still running.
+}
+} // namespace
+
+TEST_CASE("C53 a gather failed and dropped by its caller - a later child's exception is not reported") {
+    LoopFixture f;
+    std::vector<std::string> log;
+    f.loop.run_until_complete(drops_failed_gather(&log));
+    CHECK(log == std::vector<std::string>{"first"});
+    CHECK(f.loop.time() == seconds(0.1));
+    CHECK(f.loop.all_tasks().size() == 1);   // the second child
+    f.loop.run_until_complete(sleep(0.5));
+    CHECK(f.loop.all_tasks().empty());        // it failed at 0.3 s and is gone
+    CHECK(f.reported("Task exception was never retrieved") == 0);
+    CHECK(f.reports.empty());
 }
 
 namespace {
