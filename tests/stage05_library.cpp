@@ -1,5 +1,5 @@
 // Stage 05, the library coroutines: sleep, gather, wait_for, shield, Queue, Lock, Event, Semaphore,
-// run(). CONFORMANCE C34-C45, C53 and the error paths.
+// run(). CONFORMANCE C34-C45, C53, C54 and the error paths.
 #include <doctest/doctest.h>
 
 #include <optional>
@@ -530,6 +530,24 @@ TEST_CASE("shield: the inner exception reaches the caller - an inner cancellatio
     CHECK(inner.cancelled());
     CHECK(caller.cancelled());
     CHECK(f.reports.empty());
+}
+
+namespace {
+Coroutine<int> shields_a_failure() {
+    co_return co_await shield(fail_after(2, "inner failed"));
+}
+} // namespace
+
+TEST_CASE("C54 shield: after the caller was cancelled, the inner task's later failure is reported") {
+    LoopFixture f;
+    Task<int> caller = f.loop.create_task(shields_a_failure());
+    f.loop.call_later(seconds(1), [&] { caller.cancel(); });
+    CHECK_THROWS_AS(f.loop.run_until_complete(Future<int>(caller)), CancelledError);
+    CHECK(f.loop.time() == seconds(1));
+    CHECK(f.reports.empty());
+    f.loop.run_until_complete(sleep(2));   // the inner task fails at 2 s; nobody listens to it any more
+    CHECK(f.reported("Task exception was never retrieved") == 1);
+    CHECK(f.reports.size() == 1);
 }
 
 namespace {
