@@ -1,7 +1,8 @@
 // Stage 05, the library coroutines: sleep, gather, wait_for, shield, Queue, Lock, Event, Semaphore,
-// run(). CONFORMANCE C34-C45, C53, C54 and the error paths.
+// run(). CONFORMANCE C34-C45, C53, C54, C56 and the error paths.
 #include <doctest/doctest.h>
 
+#include <cstdint>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -580,6 +581,44 @@ TEST_CASE("Semaphore: a waiter woken and then cancelled hands its unit to the ne
     CHECK(log == std::vector<std::string>{"a", "c"});
     CHECK(f.loop.time() == seconds(2));
     CHECK(sem.value() == 1);
+}
+
+namespace {
+// Waits for `go` (when given), notes whether the semaphore looks locked, then acquires it.
+Coroutine<void> sem_newcomer(Semaphore* s, Event* go, std::string name, std::vector<std::string>* log,
+                             std::vector<std::uint64_t>* when) {
+    if (go != nullptr) {
+        co_await go->wait();
+        log->push_back(name + (s->locked() ? " queues" : " finds it free"));
+    }
+    co_await s->acquire();
+    log->push_back(name + " acquired");
+    when->push_back(get_running_loop().iterations());
+}
+} // namespace
+
+TEST_CASE("C56 Semaphore: a woken waiter that has not run yet still counts against locked() - "
+          "after acquiring it wakes the newcomers") {
+    LoopFixture f;
+    Semaphore sem(0);
+    Event go;
+    std::vector<std::string> log;
+    std::vector<std::uint64_t> when;
+    Task<void> a = f.loop.create_task(sem_newcomer(&sem, nullptr, "a", &log, &when));
+    Task<void> b = f.loop.create_task(sem_newcomer(&sem, &go, "b", &log, &when));
+    Task<void> c = f.loop.create_task(sem_newcomer(&sem, &go, "c", &log, &when));
+    stage05_test::step(f.loop);                 // a waits for a unit, b and c for the event
+    go.set();                                   // b's and c's wake-ups are queued first...
+    for (int i = 0; i < 3; ++i) sem.release();  // ...then a's; two more units, nobody else to wake
+    CHECK(sem.value() == 2);
+    CHECK(sem.locked());                        // a was woken and has not run: it still counts
+    f.loop.run_until_complete(gather(a, b, c));
+    CHECK(log == std::vector<std::string>{"b queues", "c queues", "a acquired", "b acquired", "c acquired"});
+    // asyncio 3.13: a, having acquired, wakes b and c at once (3.11 wakes b, which wakes c later).
+    REQUIRE(when.size() == 3);
+    CHECK(when[1] == when[0] + 1);
+    CHECK(when[2] == when[1]);
+    CHECK(sem.value() == 0);
 }
 
 TEST_CASE("errors: describe() and is_cancellation() name what they hold") {
