@@ -74,6 +74,28 @@ TEST_CASE("C35 gather returns results in argument order - an empty gather return
     CHECK(f.loop.run_until_complete(gather_range(0)).empty());
 }
 
+TEST_CASE("gather of futures already done is done when gather() returns (asyncio 3.12 and 3.13; 3.11 took an iteration)") {
+    LoopFixture f;
+    Future<int> one(f.loop), two(f.loop), failed(f.loop), pending(f.loop);
+    one.set_result(1);
+    two.set_result(2);
+    failed.set_exception(std::runtime_error("early"));
+    Future<std::vector<int>> both = gather(std::vector<Future<int>>{one, two});
+    CHECK(both.done());
+    CHECK(both.result() == std::vector<int>{1, 2});
+    Future<std::tuple<int, int>> fails = gather(one, failed);
+    CHECK(fails.done());
+    CHECK_THROWS_WITH_AS((void)fails.result(), "early", std::runtime_error);
+    // A child still pending: the gather waits for it as before, through its done-callback.
+    Future<std::tuple<int, int>> mixed = gather(one, pending);
+    CHECK_FALSE(mixed.done());
+    pending.set_result(3);
+    stage05_test::step(f.loop);
+    CHECK(mixed.result() == std::make_tuple(1, 3));
+    CHECK(f.loop.iterations() == 1);
+    CHECK(f.reports.empty());
+}
+
 namespace {
 Coroutine<void> gather_fails(std::vector<Task<int>>* children) {
     children->push_back(create_task(fail_after(0.1, "first")));
