@@ -96,7 +96,9 @@ set(twins
     cancel:cancel.py
     selfish:selfish.py
     recv-chain:recv_chain.py
-    echo:echo.py)
+    echo:echo.py
+    random-int:random_int.py
+    random-int:random_int.py:--seed+7)
 set(twinned "")
 foreach(entry IN LISTS twins)
   string(REPLACE ":" ";" parts "${entry}")
