@@ -98,7 +98,8 @@ set(twins
     recv-chain:recv_chain.py
     echo:echo.py
     random-int:random_int.py
-    random-int:random_int.py:--seed+7)
+    random-int:random_int.py:--seed+7
+    restaurant:restaurant.py)
 set(twinned "")
 foreach(entry IN LISTS twins)
   string(REPLACE ":" ";" parts "${entry}")

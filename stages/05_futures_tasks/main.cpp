@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
              [&](DemoContext& ctx) { demo_echo(ctx, opts); }});
     app.add({"random-int", "three coroutines draw seeded random integers until each beats its threshold, gathered",
              [&](DemoContext& ctx) { demo_random_int(ctx, opts); }});
+    app.add({"restaurant", "one waiter, three customers: 16 min one table at a time, 10 min gathered", demo_restaurant});
     app.set_tour("await-vs-task");
     if (auto code = app.parse(argc, argv)) return *code;
     if (serve_port >= 0) return serve_echo(static_cast<std::uint16_t>(serve_port));

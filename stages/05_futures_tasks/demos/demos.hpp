@@ -33,6 +33,8 @@ void demo_recv_chain(DemoContext& ctx);
 void demo_echo(DemoContext& ctx, const StageOptions& opts);
 /// Three coroutines drawing seeded random integers until each beats its threshold, gathered.
 void demo_random_int(DemoContext& ctx, const StageOptions& opts);
+/// One waiter, three customers: orders taken one table at a time (16 min), then gathered (10 min).
+void demo_restaurant(DemoContext& ctx);
 
 /// `--serve PORT`: the streams echo server alone on 127.0.0.1:PORT (0: a free port) until SIGINT or
 /// SIGTERM, then closes every connection and returns 0. The first line it prints is
