@@ -1,7 +1,8 @@
 // Stage 05, the library coroutines: sleep, gather, wait_for, shield, Queue, Lock, Event, Semaphore,
-// run(). CONFORMANCE C34-C45 and the error paths.
+// run(). CONFORMANCE C34-C45, C53, C54, C56 and the error paths.
 #include <doctest/doctest.h>
 
+#include <cstdint>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -73,6 +74,28 @@ TEST_CASE("C35 gather returns results in argument order - an empty gather return
     CHECK(f.loop.run_until_complete(gather_range(0)).empty());
 }
 
+TEST_CASE("gather of futures already done is done when gather() returns (asyncio 3.12 and 3.13; 3.11 took an iteration)") {
+    LoopFixture f;
+    Future<int> one(f.loop), two(f.loop), failed(f.loop), pending(f.loop);
+    one.set_result(1);
+    two.set_result(2);
+    failed.set_exception(std::runtime_error("early"));
+    Future<std::vector<int>> both = gather(std::vector<Future<int>>{one, two});
+    CHECK(both.done());
+    CHECK(both.result() == std::vector<int>{1, 2});
+    Future<std::tuple<int, int>> fails = gather(one, failed);
+    CHECK(fails.done());
+    CHECK_THROWS_WITH_AS((void)fails.result(), "early", std::runtime_error);
+    // A child still pending: the gather waits for it as before, through its done-callback.
+    Future<std::tuple<int, int>> mixed = gather(one, pending);
+    CHECK_FALSE(mixed.done());
+    pending.set_result(3);
+    stage05_test::step(f.loop);
+    CHECK(mixed.result() == std::make_tuple(1, 3));
+    CHECK(f.loop.iterations() == 1);
+    CHECK(f.reports.empty());
+}
+
 namespace {
 Coroutine<void> gather_fails(std::vector<Task<int>>* children) {
     children->push_back(create_task(fail_after(0.1, "first")));
@@ -94,6 +117,30 @@ TEST_CASE("C36 without return_exceptions the first exception fails gather - the 
     CHECK(children[1].result() == 2);
     CHECK(children[2].done());
     CHECK(f.reports.empty());   // gather looked at the second exception too: no "never retrieved"
+}
+
+namespace {
+Coroutine<void> drops_failed_gather(std::vector<std::string>* log) {
+    try {
+        co_await gather(fail_after(0.1, "first"), fail_after(0.3, "second"));
+    } catch (const std::runtime_error& e) {
+        log->push_back(e.what());
+    }
+    // The gather was a temporary: nobody holds it now, and its second child is still running.
+}
+} // namespace
+
+TEST_CASE("C53 a gather failed and dropped by its caller - a later child's exception is not reported") {
+    LoopFixture f;
+    std::vector<std::string> log;
+    f.loop.run_until_complete(drops_failed_gather(&log));
+    CHECK(log == std::vector<std::string>{"first"});
+    CHECK(f.loop.time() == seconds(0.1));
+    CHECK(f.loop.all_tasks().size() == 1);   // the second child
+    f.loop.run_until_complete(sleep(0.5));
+    CHECK(f.loop.all_tasks().empty());        // it failed at 0.3 s and is gone
+    CHECK(f.reported("Task exception was never retrieved") == 0);
+    CHECK(f.reports.empty());
 }
 
 namespace {
@@ -509,6 +556,24 @@ TEST_CASE("shield: the inner exception reaches the caller - an inner cancellatio
 }
 
 namespace {
+Coroutine<int> shields_a_failure() {
+    co_return co_await shield(fail_after(2, "inner failed"));
+}
+} // namespace
+
+TEST_CASE("C54 shield: after the caller was cancelled, the inner task's later failure is reported") {
+    LoopFixture f;
+    Task<int> caller = f.loop.create_task(shields_a_failure());
+    f.loop.call_later(seconds(1), [&] { caller.cancel(); });
+    CHECK_THROWS_AS(f.loop.run_until_complete(Future<int>(caller)), CancelledError);
+    CHECK(f.loop.time() == seconds(1));
+    CHECK(f.reports.empty());
+    f.loop.run_until_complete(sleep(2));   // the inner task fails at 2 s; nobody listens to it any more
+    CHECK(f.reported("Task exception was never retrieved") == 1);
+    CHECK(f.reports.size() == 1);
+}
+
+namespace {
 Coroutine<void> sem_user(Semaphore* s, std::string name, std::vector<std::string>* log) {
     co_await s->acquire();
     log->push_back(name);
@@ -538,6 +603,44 @@ TEST_CASE("Semaphore: a waiter woken and then cancelled hands its unit to the ne
     CHECK(log == std::vector<std::string>{"a", "c"});
     CHECK(f.loop.time() == seconds(2));
     CHECK(sem.value() == 1);
+}
+
+namespace {
+// Waits for `go` (when given), notes whether the semaphore looks locked, then acquires it.
+Coroutine<void> sem_newcomer(Semaphore* s, Event* go, std::string name, std::vector<std::string>* log,
+                             std::vector<std::uint64_t>* when) {
+    if (go != nullptr) {
+        co_await go->wait();
+        log->push_back(name + (s->locked() ? " queues" : " finds it free"));
+    }
+    co_await s->acquire();
+    log->push_back(name + " acquired");
+    when->push_back(get_running_loop().iterations());
+}
+} // namespace
+
+TEST_CASE("C56 Semaphore: a woken waiter that has not run yet still counts against locked() - "
+          "after acquiring it wakes the newcomers") {
+    LoopFixture f;
+    Semaphore sem(0);
+    Event go;
+    std::vector<std::string> log;
+    std::vector<std::uint64_t> when;
+    Task<void> a = f.loop.create_task(sem_newcomer(&sem, nullptr, "a", &log, &when));
+    Task<void> b = f.loop.create_task(sem_newcomer(&sem, &go, "b", &log, &when));
+    Task<void> c = f.loop.create_task(sem_newcomer(&sem, &go, "c", &log, &when));
+    stage05_test::step(f.loop);                 // a waits for a unit, b and c for the event
+    go.set();                                   // b's and c's wake-ups are queued first...
+    for (int i = 0; i < 3; ++i) sem.release();  // ...then a's; two more units, nobody else to wake
+    CHECK(sem.value() == 2);
+    CHECK(sem.locked());                        // a was woken and has not run: it still counts
+    f.loop.run_until_complete(gather(a, b, c));
+    CHECK(log == std::vector<std::string>{"b queues", "c queues", "a acquired", "b acquired", "c acquired"});
+    // asyncio 3.13: a, having acquired, wakes b and c at once (3.11 wakes b, which wakes c later).
+    REQUIRE(when.size() == 3);
+    CHECK(when[1] == when[0] + 1);
+    CHECK(when[2] == when[1]);
+    CHECK(sem.value() == 0);
 }
 
 TEST_CASE("errors: describe() and is_cancellation() name what they hold") {

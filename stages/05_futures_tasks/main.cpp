@@ -12,7 +12,7 @@ int main(int argc, char** argv) {
     ignore_sigpipe();   // a write to a dead socket must be an EPIPE error, not a silent death
     int serve_port = -1;
     CLI::App& cli = app.cli();
-    cli.add_option("--seed", opts.seed, "Seed of the random delays (chain, queue)")->capture_default_str();
+    cli.add_option("--seed", opts.seed, "Seed of the random numbers (chain, queue, random-int)")->capture_default_str();
     cli.add_option("--clients", opts.clients, "How many echo clients (echo: 20; each costs two fds, and select() watches fds below 1024)")
         ->check(CLI::Range(1, 500));
     cli.add_option("--messages", opts.messages, "Round trips per echo client (echo: 50)")->check(CLI::Range(1, 100000));
@@ -38,6 +38,9 @@ int main(int argc, char** argv) {
              demo_recv_chain});
     app.add({"echo", "a streams echo server and 20 clients with readline, one thread, every line checked",
              [&](DemoContext& ctx) { demo_echo(ctx, opts); }});
+    app.add({"random-int", "three coroutines draw seeded random integers until each beats its threshold, gathered",
+             [&](DemoContext& ctx) { demo_random_int(ctx, opts); }});
+    app.add({"restaurant", "one waiter, three customers: 16 min one table at a time, 10 min gathered", demo_restaurant});
     app.set_tour("await-vs-task");
     if (auto code = app.parse(argc, argv)) return *code;
     if (serve_port >= 0) return serve_echo(static_cast<std::uint16_t>(serve_port));

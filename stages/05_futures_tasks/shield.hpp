@@ -6,12 +6,14 @@
 /// starts `op` as a Task and gives the caller a *separate* outer Future that mirrors it. Cancelling
 /// the caller cancels only the outer Future: the caller sees CancelledError at once, while the inner
 /// operation keeps running to its end (C41). Cancelling the inner operation directly still cancels it,
-/// and then the outer Future is cancelled too.
+/// and then the outer Future is cancelled too. Once the caller has gone, nobody awaits the inner
+/// operation: if it fails later, its exception is reported as never retrieved, as any unawaited
+/// task's is (C54); keep a handle to it and look at it if that failure matters.
 ///
 /// **What it leaves out.** Nothing of asyncio's shield; but note what shield cannot do: if the loop
 /// is closed, the shielded task is destroyed with it like any other pending task.
 ///
-/// **What it costs.** One outer Future and a done-callback on the inner one.
+/// **What it costs.** One outer Future, a done-callback on each of the two.
 #pragma once
 
 #include <memory>
@@ -30,9 +32,11 @@ Future<await_result_t<A>> shield(A op) {
     Future<T> inner = ensure_future(std::move(op));
     if (inner.done()) return inner;   // nothing left to protect
     Future<T> outer(inner.state()->loop(), "shield");
-    inner.add_done_callback([outer](const Future<T>& in) {
+    const CallbackId to_outer = inner.add_done_callback([outer](const Future<T>& in) {
         if (outer.cancelled()) {
-            if (!in.cancelled()) in.state()->mark_retrieved();   // the caller left; don't report twice
+            // The outer was cancelled but its callback below has not run yet: the inner ended in
+            // the same iteration. Its exception counts as retrieved, as in asyncio.
+            if (!in.cancelled()) in.state()->mark_retrieved();
             return;
         }
         if (in.cancelled()) {
@@ -45,6 +49,13 @@ Future<await_result_t<A>> shield(A op) {
             outer.set_result(in.result());
         }
     }, "shield: inner done");
+    // C54: once the outer is done (the caller was cancelled), nobody listens to the inner any more:
+    // its callback to the outer goes, so an exception the inner raises later is reported as never
+    // retrieved instead of vanishing. Weakly: the inner already holds the outer through its
+    // callback, and a strong link back would be a cycle.
+    outer.add_done_callback([weak_inner = std::weak_ptr(inner.state()), to_outer](const Future<T>&) {
+        if (auto in = weak_inner.lock(); in && !in->done()) in->remove_callback(to_outer);
+    }, "shield: outer done");
     return outer;
 }
 

@@ -7,7 +7,8 @@
 ///  - **Lock**: one holder at a time, waiters served first come, first served. The `chess` demo uses
 ///    one to model the master, who can look at only one board at a time.
 ///  - **Event**: a flag; wait() returns once it is set; set() wakes every waiter.
-///  - **Semaphore**: a counter; acquire() waits while it is zero; release() increments it and wakes one.
+///  - **Semaphore**: a counter; acquire() waits while it is zero, or while others wait before it;
+///    release() increments it and wakes one.
 ///
 /// **Why not a mutex?** There is only one thread: nothing can preempt a task between two statements.
 /// A Lock is needed only when a task holds something *across an await*, because that is where other
@@ -153,7 +154,7 @@ public:
     explicit Semaphore(int value = 1) : value_(value) {
         if (value < 0) throw std::invalid_argument("Semaphore initial value must be >= 0");
     }
-    /// Takes one unit, waiting while there is none.
+    /// Takes one unit, waiting while there is none or while others queued first.
     Coroutine<void> acquire() {
         if (!locked()) {
             --value_;
@@ -164,42 +165,52 @@ public:
         try {
             co_await fut;
         } catch (const CancelledError&) {
-            // Woken (a unit was reserved for us) but cancelled: give the unit back to the next waiter.
-            const bool woken = fut.done() && !fut.cancelled();
+            // Woken (a unit was reserved for us) but cancelled: give the unit back.
+            if (fut.done() && !fut.cancelled()) ++value_;
             detail::remove_waiter(waiters_, fut);
-            if (woken) {
-                ++value_;
-                wake_up_next();
-            }
+            wake_up_while_available();
             throw;
         }
         detail::remove_waiter(waiters_, fut);
-        // release() reserved our unit by not incrementing value_ when it woke us.
+        // release() reserved our unit by not incrementing value_ when it woke us. Newcomers that came
+        // while we were woken but had not run yet queued behind us (locked() counted us): units
+        // released meanwhile are theirs now (C56).
+        wake_up_while_available();
     }
     /// Returns one unit; wakes the first waiter, handing the unit straight to it.
     void release() {
         ++value_;
         wake_up_next();
     }
-    /// True when acquire() would wait.
+    /// True when acquire() would wait: no unit, or a waiter that is not cancelled, *including one
+    /// already woken that has not run yet* (C56). Without that last part a newcomer would take the
+    /// unit a release() made after the wake-up, ahead of the woken waiter: first come, first served
+    /// would hold only for waiters the loop had not yet reached.
     [[nodiscard]] bool locked() const {
         if (value_ == 0) return true;
         for (const auto& w : waiters_)
-            if (!w.done()) return true;   // others are queued: no overtaking
+            if (!w.cancelled()) return true;   // others are queued, or woken and about to run: no overtaking
         return false;
     }
     /// Units available now.
     [[nodiscard]] int value() const { return value_; }
 
 private:
-    void wake_up_next() {
+    /// Wakes the first waiter not woken yet, reserving a unit for it; false when there is none.
+    bool wake_up_next() {
         for (auto& w : waiters_)
             if (!w.done()) {
-                if (value_ <= 0) return;
                 --value_;   // reserve the unit for the woken waiter
                 w.set_result();
-                return;
+                return true;
             }
+        return false;
+    }
+    /// Wakes waiters while units are left (asyncio 3.13's loop; 3.11 wakes only one here, and that
+    /// one wakes the next when it has acquired, an iteration later).
+    void wake_up_while_available() {
+        while (value_ > 0 && wake_up_next()) {
+        }
     }
 
     int value_;

@@ -12,7 +12,7 @@ namespace looplab::inline stage05 {
 
 /// Options of this stage's command line.
 struct StageOptions {
-    std::uint64_t seed = 2024;   ///< --seed: the SplitMix64 seed of chain and queue
+    std::uint64_t seed = 2024;   ///< --seed: the SplitMix64 seed of chain, queue and random-int
     int clients = 0;             ///< --clients: echo clients (0: the demo's 20)
     int messages = 0;            ///< --messages: round trips per echo client (0: the demo's 50)
     int size = 0;                ///< --size: the longest echo line in bytes (0: the demo's 2048)
@@ -31,6 +31,10 @@ void demo_bench(DemoContext& ctx);
 void demo_recv_chain(DemoContext& ctx);
 /// A streams echo server and clients that check every line, on one thread.
 void demo_echo(DemoContext& ctx, const StageOptions& opts);
+/// Three coroutines drawing seeded random integers until each beats its threshold, gathered.
+void demo_random_int(DemoContext& ctx, const StageOptions& opts);
+/// One waiter, three customers: orders taken one table at a time (16 min), then gathered (10 min).
+void demo_restaurant(DemoContext& ctx);
 
 /// `--serve PORT`: the streams echo server alone on 127.0.0.1:PORT (0: a free port) until SIGINT or
 /// SIGTERM, then closes every connection and returns 0. The first line it prints is
