@@ -34,6 +34,7 @@
 #include "sleep.hpp"
 #include "sync.hpp"
 #include "task.hpp"
+#include "timeout.hpp"
 #include "wait_for.hpp"
 
 namespace looplab::inline stage05 {

@@ -1,25 +1,32 @@
 /// @file
 /// @brief wait_for(op, timeout): await an operation, but give up (and cancel it) after a timeout.
 ///
-/// **What this file adds.** A deadline on any awaitable. wait_for starts the operation as a Task (a
-/// coroutine) or takes the Future it is given, sets a timer, and waits for whichever comes first:
-///  - the operation finishes: its result (or exception) is wait_for's; the timer is cancelled;
-///  - the timer fires: the operation is cancelled and wait_for **waits until it has actually
-///    finished** (its cleanup may itself await), then raises TimeoutError. If the operation caught
-///    the cancellation and returned a value anyway, that value is returned instead (C39);
-///  - the caller is cancelled: the operation is cancelled too, awaited, and the cancellation goes on
-///    up (C40).
+/// **What this file adds.** A deadline on any awaitable, built on timeout() (timeout.hpp) as asyncio
+/// has built it since 3.12: `wait_for(op, t)` is `timeout(t, await op)`.
+///  - a coroutine runs inline in the caller's task; a Task or Future is awaited as it is;
+///  - the operation finishes in time: its result (or exception) is wait_for's;
+///  - the deadline passes: the caller's task is cancelled, so the operation is cancelled where it
+///    waits (a coroutine at its own await; an awaited Task through C30's propagation), and wait_for
+///    **waits until it has actually finished** (its cleanup may itself await), then raises
+///    TimeoutError. If the operation caught the cancellation and returned a value, that value is
+///    returned instead (C39);
+///  - the caller is cancelled: the operation is cancelled with it, and the cancellation goes on up
+///    (C40), because the cancel() count says it was not the deadline's.
 /// A timeout <= 0 does not wait at all: a finished operation gives its result, anything else is
-/// cancelled, awaited, and TimeoutError is raised (C40).
+/// started as a Task, cancelled, awaited, and TimeoutError is raised (C40).
+///
+/// **Which asyncio.** Python 3.11's wait_for wrapped every coroutine in a new Task and raced it against
+/// a timer, so it differed from this one in two observable ways: `current_task()` inside the
+/// operation was a new task, and a result arriving in the same iteration as the deadline was
+/// returned (3.12+ raises TimeoutError: see timeout.hpp).
 ///
 /// **A C++ detail that shapes the code.** C++ does not allow `co_await` inside a `catch` block, so
-/// where asyncio's wait_for awaits the cancelled operation in its `except CancelledError:` clause,
-/// this one notes the cancellation in a flag and awaits after the `catch`.
+/// where asyncio's `_cancel_and_wait` awaits in an `except` clause, this one awaits after it.
 ///
-/// **What it leaves out.** `asyncio.timeout()` (the context-manager form of 3.11+) and `wait()`.
+/// **What it leaves out.** `wait()` and `timeout=None`.
 ///
-/// **What it costs.** A Task (for a coroutine), a waiter Future, a timer, and one extra loop iteration
-/// on the timeout path while the operation finishes its cleanup.
+/// **What it costs.** What timeout() costs, plus a small coroutine frame to await a Task or Future;
+/// on the timeout path, the iterations the operation's cleanup takes.
 #pragma once
 
 #include <exception>
@@ -34,6 +41,7 @@
 #include "future.hpp"
 #include "looplab/clock.hpp"
 #include "task.hpp"
+#include "timeout.hpp"
 
 namespace looplab::inline stage05 {
 
@@ -56,50 +64,40 @@ inline Coroutine<void> cancel_and_wait(std::shared_ptr<FutureBase> fut) {
     }
 }
 
+/// `co_await op` as a coroutine of its own, so timeout() can run it: a coroutine is that already.
+template <typename T>
+Coroutine<T> awaited(Coroutine<T> op) {
+    return op;
+}
+/// A Future (or Task) awaited in a small coroutine frame.
+template <typename T>
+Coroutine<T> awaited(Future<T> op) {
+    if constexpr (std::is_void_v<T>) {
+        co_await op;
+    } else {
+        co_return co_await op;
+    }
+}
+/// A Task is a Future.
+template <typename T>
+Coroutine<T> awaited(Task<T> op) {
+    return awaited(Future<T>(op.state()));
+}
+
 } // namespace detail
 
 /// Awaits `op` for at most `timeout`; see the file comment. Throws TimeoutError on timeout.
 template <typename A>
 Coroutine<await_result_t<A>> wait_for(A op, Duration timeout) {
     using T = await_result_t<A>;
-    EventLoop& loop = get_running_loop();
-    Future<T> fut = ensure_future(std::move(op));
-    std::shared_ptr<detail::FutureBase> base = fut.state();
-
     if (timeout <= Duration{0}) {
+        Future<T> fut = ensure_future(std::move(op));
         if (fut.done()) co_return fut.result();
-        co_await detail::cancel_and_wait(base);
+        co_await detail::cancel_and_wait(fut.state());
         if (fut.cancelled()) throw TimeoutError("wait_for: timed out (timeout <= 0)");
         co_return fut.result();   // it suppressed the cancellation and returned a value
     }
-
-    Future<void> waiter(loop, "wait_for");
-    auto release = [w = waiter.state()](detail::FutureBase&) {
-        if (!w->done()) w->set_result(std::monostate{});
-    };
-    TimerHandle timer = loop.call_later(timeout, [w = waiter.state()] {
-        if (!w->done()) w->set_result(std::monostate{});
-    }, "wait_for timeout");
-    const CallbackId id = base->add_callback(release, "wait_for: operation done");
-
-    bool caller_cancelled = false;
-    try {
-        co_await waiter;
-    } catch (const CancelledError&) {
-        caller_cancelled = true;   // C40: cancel the operation too, below (no co_await in a catch)
-    }
-    timer.cancel();
-    if (caller_cancelled) {
-        if (fut.done()) co_return fut.result();
-        base->remove_callback(id);
-        co_await detail::cancel_and_wait(base);
-        throw CancelledError();
-    }
-    if (fut.done()) co_return fut.result();
-    base->remove_callback(id);
-    co_await detail::cancel_and_wait(base);   // C39: wait until it has really finished
-    if (fut.cancelled()) throw TimeoutError("wait_for: timed out after " + format_time(timeout));
-    co_return fut.result();
+    co_return co_await looplab::timeout(timeout, detail::awaited(std::move(op)));
 }
 
 /// wait_for() with the timeout in seconds.
