@@ -96,7 +96,8 @@ set(twins
     cancel:cancel.py
     selfish:selfish.py
     recv-chain:recv_chain.py
-    echo:echo.py)
+    echo:echo.py
+    echo-protocol:echo_protocol.py)
 set(twinned "")
 foreach(entry IN LISTS twins)
   string(REPLACE ":" ";" parts "${entry}")

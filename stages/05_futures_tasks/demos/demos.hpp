@@ -31,6 +31,8 @@ void demo_bench(DemoContext& ctx);
 void demo_recv_chain(DemoContext& ctx);
 /// A streams echo server and clients that check every line, on one thread.
 void demo_echo(DemoContext& ctx, const StageOptions& opts);
+/// The echo workload against a server written as a Protocol (push); the clients pull with streams.
+void demo_echo_protocol(DemoContext& ctx, const StageOptions& opts);
 
 /// `--serve PORT`: the streams echo server alone on 127.0.0.1:PORT (0: a free port) until SIGINT or
 /// SIGTERM, then closes every connection and returns 0. The first line it prints is
