@@ -12,12 +12,10 @@
 ///  an error --> buffer dropped, connection_lost(error) in a callback of its own
 /// ```
 ///
-/// **Flow control, both ways.** Writing: write() never waits and never fails for lack of room, so
-/// the buffer could grow without end. When it passes the high-water mark (64 KiB) the transport calls
-/// the protocol's pause_writing(), and resume_writing() once it has drained to the low-water mark
-/// (16 KiB); the protocol is trusted to listen. Reading: a protocol that cannot keep up calls
-/// pause_reading(), which removes the reader from the loop; the kernel's buffer fills and TCP makes
-/// the sender wait; resume_reading() adds it back.
+/// **Flow control, both ways.** write() never waits, so its buffer could grow without end: past
+/// the high-water mark (64 KiB) the transport calls pause_writing(), and resume_writing() once back
+/// at the low-water mark (16 KiB); the protocol is trusted to listen. pause_reading() removes the
+/// reader from the loop: the kernel's buffer fills and TCP makes the sender wait.
 ///
 /// **Errors.** An OS error (a reset, a broken pipe) ends the connection and goes to the protocol's
 /// connection_lost(), nowhere else: it is the peer's doing. An exception thrown by the protocol's
@@ -34,11 +32,10 @@
 /// **What it leaves out.** TCP_NODELAY, sendmsg() of several buffers, sendfile, and asyncio's
 /// warning after a few writes to a lost connection (they are dropped silently here).
 ///
-/// **What it costs.** Per connection: one shared object, the socket, one registration while reading
-/// and one while a write waits. Each chunk is received into the per-thread scratch buffer of
-/// sockets.hpp and lent to data_received() as a string_view: no copy unless the protocol keeps it.
-/// A write the socket takes at once costs one send() and nothing else; a buffered one is copied in,
-/// and erased from the front as it goes (O(buffer) per send: a ring would not copy).
+/// **What it costs.** Per connection: one shared object, the socket, a registration while reading
+/// and one while a write waits. Each chunk is lent to data_received() straight from sockets.hpp's
+/// scratch buffer: no copy unless the protocol keeps it. A write the socket takes at once costs one
+/// send(); a buffered one is copied in and erased from the front as it goes (O(buffer) per send).
 #pragma once
 
 #include <algorithm>
@@ -102,7 +99,7 @@ public:
             const ssize_t n = ::send(sock_.get(), data.data(), data.size(), MSG_NOSIGNAL);
             const int error = n < 0 ? errno : 0;
             if (n < 0 && error != EINTR && !detail::would_block(error)) {
-                fatal_error(detail::os_error(error, detail::call_on("send", sock_.get())), "Fatal write error on socket transport");
+                force_close(detail::os_error(error, detail::call_on("send", sock_.get())));
                 return;
             }
             if (n > 0) data.remove_prefix(static_cast<std::size_t>(n));
@@ -199,7 +196,7 @@ private:
         if (got < 0) {
             const int error = errno;
             if (error == EINTR || detail::would_block(error)) return;   // a spurious wake-up: next turn
-            fatal_error(detail::os_error(error, detail::call_on("recv", sock_.get())), "Fatal read error on socket transport");
+            force_close(detail::os_error(error, detail::call_on("recv", sock_.get())));
             return;
         }
         if (got == 0) {
@@ -209,7 +206,7 @@ private:
         try {
             protocol_->data_received(std::string_view(scratch.data(), static_cast<std::size_t>(got)));
         } catch (...) {   // a bug in the protocol ends its connection, reported (not an OS error)
-            fatal_error(std::current_exception(), "Fatal error: protocol.data_received() call failed.");
+            protocol_failed("Fatal error: protocol.data_received() call failed.");
         }
     }
 
@@ -219,7 +216,7 @@ private:
         try {
             keep_open = protocol_->eof_received();
         } catch (...) {
-            fatal_error(std::current_exception(), "Fatal error: protocol.eof_received() call failed.");
+            protocol_failed("Fatal error: protocol.eof_received() call failed.");
             return;
         }
         if (keep_open) {
@@ -236,10 +233,7 @@ private:
         if (n < 0) {
             const int e = errno;
             if (e == EINTR || detail::would_block(e)) return;
-            const std::exception_ptr error = detail::os_error(e, detail::call_on("send", sock_.get()));
-            stop_writing();
-            buffer_.clear();
-            fatal_error(error, "Fatal write error on socket transport");
+            force_close(detail::os_error(e, detail::call_on("send", sock_.get())));   // drops the buffer
             return;
         }
         buffer_.erase(0, static_cast<std::size_t>(n));
@@ -254,37 +248,29 @@ private:
         }
     }
 
+    // The water marks: tell the protocol when the buffer crosses them, once per crossing.
     void maybe_pause_protocol() {
-        if (buffer_.size() <= high_water_ || protocol_paused_ || !protocol_) return;
-        protocol_paused_ = true;
-        try {
-            protocol_->pause_writing();
-        } catch (...) {
-            loop_.call_exception_handler({"protocol.pause_writing() failed", std::current_exception(), label()});
-        }
+        if (buffer_.size() > high_water_ && !protocol_paused_) tell_protocol(true);
     }
     void maybe_resume_protocol() {
-        if (!protocol_paused_ || buffer_.size() > low_water_ || !protocol_) return;
-        protocol_paused_ = false;
+        if (buffer_.size() <= low_water_ && protocol_paused_) tell_protocol(false);
+    }
+    void tell_protocol(bool pause) {
+        protocol_paused_ = pause;
+        if (!protocol_) return;
         try {
-            protocol_->resume_writing();
-        } catch (...) {
-            loop_.call_exception_handler({"protocol.resume_writing() failed", std::current_exception(), label()});
+            pause ? protocol_->pause_writing() : protocol_->resume_writing();
+        } catch (...) {   // reported, and the connection goes on, as in asyncio
+            loop_.call_exception_handler({pause ? "protocol.pause_writing() failed" : "protocol.resume_writing() failed",
+                                          std::current_exception(), label()});
         }
     }
 
-    // An error ends the connection. An OS error (a reset) is the peer's business, told to the
-    // protocol only; anything else is a bug in the protocol and is reported, as asyncio does.
-    void fatal_error(std::exception_ptr error, const char* message) {
-        bool os_error = false;
-        try {
-            std::rethrow_exception(error);
-        } catch (const std::system_error&) {
-            os_error = true;
-        } catch (...) {
-        }
-        if (!os_error) loop_.call_exception_handler({message, error, label()});
-        force_close(std::move(error));
+    // A protocol callback threw: a bug, so reported (as asyncio does), and the connection ends. An OS
+    // error (a reset) is the peer's doing: force_close() alone, the protocol hears it, nobody else.
+    void protocol_failed(const char* message) {
+        loop_.call_exception_handler({message, std::current_exception(), label()});
+        force_close(std::current_exception());
     }
 
     void force_close(std::exception_ptr error) {
