@@ -13,10 +13,10 @@ int main(int argc, char** argv) {
     int serve_port = -1;
     CLI::App& cli = app.cli();
     cli.add_option("--seed", opts.seed, "Seed of the random numbers (chain, queue, random-int)")->capture_default_str();
-    cli.add_option("--clients", opts.clients, "How many echo clients (echo: 20; each costs two fds, and select() watches fds below 1024)")
+    cli.add_option("--clients", opts.clients, "How many echo clients (echo, echo-protocol: 20; each costs two fds, and select() watches fds below 1024)")
         ->check(CLI::Range(1, 500));
-    cli.add_option("--messages", opts.messages, "Round trips per echo client (echo: 50)")->check(CLI::Range(1, 100000));
-    cli.add_option("--size", opts.size, "The longest echo line in bytes (echo: 2048)")->check(CLI::Range(1, 60000));
+    cli.add_option("--messages", opts.messages, "Round trips per echo client (echo, echo-protocol: 50)")->check(CLI::Range(1, 100000));
+    cli.add_option("--size", opts.size, "The longest echo line in bytes (echo, echo-protocol: 2048)")->check(CLI::Range(1, 60000));
     cli.add_option("--serve", serve_port,
                    "Run the streams echo server alone on 127.0.0.1:PORT (0: a free port) until SIGINT or SIGTERM; "
                    "the first line printed is 'listening on 127.0.0.1:PORT'")
@@ -41,6 +41,8 @@ int main(int argc, char** argv) {
     app.add({"random-int", "three coroutines draw seeded random integers until each beats its threshold, gathered",
              [&](DemoContext& ctx) { demo_random_int(ctx, opts); }});
     app.add({"restaurant", "one waiter, three customers: 16 min one table at a time, 10 min gathered", demo_restaurant});
+    app.add({"echo-protocol", "the echo workload against a Protocol server: the loop pushes chunks, the clients pull lines",
+             [&](DemoContext& ctx) { demo_echo_protocol(ctx, opts); }});
     app.set_tour("await-vs-task");
     if (auto code = app.parse(argc, argv)) return *code;
     if (serve_port >= 0) return serve_echo(static_cast<std::uint16_t>(serve_port));

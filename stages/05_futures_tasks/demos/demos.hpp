@@ -35,6 +35,8 @@ void demo_echo(DemoContext& ctx, const StageOptions& opts);
 void demo_random_int(DemoContext& ctx, const StageOptions& opts);
 /// One waiter, three customers: orders taken one table at a time (16 min), then gathered (10 min).
 void demo_restaurant(DemoContext& ctx);
+/// The echo workload against a server written as a Protocol (push); the clients pull with streams.
+void demo_echo_protocol(DemoContext& ctx, const StageOptions& opts);
 
 /// `--serve PORT`: the streams echo server alone on 127.0.0.1:PORT (0: a free port) until SIGINT or
 /// SIGTERM, then closes every connection and returns 0. The first line it prints is
