@@ -7,6 +7,11 @@
 /// QueueFull and QueueEmpty (the `_nowait` forms of Queue could not proceed) and RuntimeError (misuse
 /// of the loop: running it twice, using it after close, awaiting a task from itself).
 ///
+/// **Who hears an error nobody catches.** The loop's exception handler: an ErrorContext (message,
+/// exception, source) for every exception that escapes a callback and every report of a future or
+/// task ("Task exception was never retrieved"). The default handler prints to stderr; tests install
+/// one that records.
+///
 /// **Why CancelledError is not a std::exception.** Since Python 3.8, CancelledError derives from
 /// BaseException, not Exception, so the everyday `except Exception:` does not swallow a cancellation
 /// by accident. The C++ equivalent of `except Exception` is `catch (const std::exception&)`, so
@@ -27,6 +32,8 @@
 
 #include <cstddef>
 #include <exception>
+#include <functional>
+#include <iostream>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -142,5 +149,38 @@ inline std::string describe(const std::exception_ptr& error) {
         return "unknown exception";
     }
 }
+
+/// What the exception handler is told.
+struct ErrorContext {
+    std::string message;           ///< e.g. "Exception in callback tick", "Task was destroyed but it is pending!"
+    std::exception_ptr exception;  ///< the exception, when there is one
+    std::string source;            ///< the callback, future or task concerned (its name)
+};
+
+/// Receives every error the loop cannot hand to anyone else.
+using ExceptionHandler = std::function<void(const ErrorContext&)>;
+
+/// Formats a report as the default handler prints it: "message (source): exception".
+inline std::string format_report(const ErrorContext& ctx) {
+    std::string s = ctx.message;
+    if (!ctx.source.empty()) s += " (" + ctx.source + ")";
+    if (ctx.exception) s += ": " + describe(ctx.exception);
+    return s;
+}
+
+namespace detail {
+/// The report sink. Shared, not owned by the loop alone, because a Future may die after its loop
+/// and must still be able to say "exception was never retrieved".
+struct Reporter {
+    ExceptionHandler handler;
+    void report(const ErrorContext& ctx) const {
+        if (handler) {
+            handler(ctx);
+        } else {
+            std::cerr << "looplab: " << format_report(ctx) << '\n';
+        }
+    }
+};
+} // namespace detail
 
 } // namespace looplab::stage05

@@ -3,54 +3,42 @@
 ///
 /// **What this file adds.** The loop runs callbacks; a coroutine wants to be resumed. A Task joins
 /// them. create_task(coro) schedules the task's first *step* with call_soon (C22), so the body does
-/// not start until the loop iterates. A step resumes the coroutine, which runs (through any number
-/// of inline awaits of other coroutines) until it either finishes, or awaits something that is not
-/// ready:
-///  - a pending **Future**: the Future's awaiter tells the task which frame is waiting, and the task
-///    adds a wake-up callback to the Future. When the Future completes, that callback is scheduled
-///    (call_soon), and it runs the next step, which resumes that exact frame (C25);
+/// not start until the loop iterates. A step resumes the coroutine, which runs (through any number of
+/// inline awaits of other coroutines) until it finishes, or awaits something that is not ready:
+///  - a pending **Future**: the task adds its wake-up to the Future's done-callbacks (asyncio's
+///    `Task.__wakeup`). When the Future completes, the wake-up is scheduled like any done-callback
+///    and runs the next step, which resumes the innermost frame, the one that awaited (C25);
 ///  - **sleep(0)**, a bare yield: the next step is scheduled with call_soon, behind everything already
 ///    queued (C24).
 /// When the coroutine finishes, the task's own Future gets its value or its exception, and whoever
-/// awaits the task wakes up in turn. That is the whole trick: a chain of callbacks that looks, from
-/// inside the coroutine, like straight-line code.
-///
+/// awaits the task wakes up in turn: a chain of callbacks that looks like straight-line code.
 /// ```
 ///   loop ──call_soon──▶ step() ──resume──▶ coroutine ──co_await future──▶ (pending)
 ///     ▲                                                                     │
 ///     └──call_soon── future.set_result(v) ◀── add_done_callback(wake-up) ◀──┘
 /// ```
-///
-/// **Cancellation** is a request, delivered as an exception at an await (C26-C30):
-///  - cancel() on a task waiting for a Future cancels that Future at once; the task wakes on a later
-///    iteration and the awaiting `co_await` throws CancelledError;
-///  - cancel() on a task that is not waiting (already scheduled to run) marks it; its next resume
-///    throws CancelledError at the co_await it resumes from (or, before the first step, none of the
-///    body runs at all, C23);
-///  - the coroutine may catch CancelledError and go on or return a value; the task ends CANCELLED
-///    only if the exception escapes (or it returns while still marked, C27);
-///  - cancelling() counts the requests, uncancel() takes one back (C29).
+/// **Cancellation** is a request, delivered as an exception at an await (C26-C30). cancel() on a task
+/// waiting for a Future cancels that Future at once, and the `co_await` throws CancelledError when
+/// the task wakes. cancel() on a task that is not waiting marks it: its
+/// next step throws CancelledError where it resumes (before the first step, none of the body runs,
+/// C23). The coroutine may catch it and go on: the task ends CANCELLED only if the exception escapes,
+/// or if it returns while still marked (C27). cancelling() counts requests, uncancel() takes one back.
 ///
 /// **Lifetimes.** The loop holds every pending task, so a task nobody references still runs to the
-/// end (asyncio keeps only weak references and asks you to keep your own). A pending task still held
-/// when the loop closes is destroyed and reported: "Task was destroyed but it is pending!"; a task
-/// that failed and whose exception nobody retrieved says "Task exception was never retrieved" when its
-/// last handle goes (C33). A finished task's coroutine frame is freed at once, as CPython drops its
-/// coroutine.
+/// end (asyncio keeps only weak references). A task still pending when the loop closes is destroyed
+/// and reported: "Task was destroyed but it is pending!" (C33). A finished task frees its frame.
 ///
-/// **What it leaves out.** Task groups, eager tasks, contextvars, `get_stack()`, and a task's name
-/// being changed after creation.
+/// **What it leaves out.** Task groups, eager tasks, contextvars, `get_stack()`, renaming a task.
 ///
-/// **What it costs.** Per task: its shared state (Future + engine + its links in the loop's list of
-/// pending tasks: one allocation of about 300 bytes) and the coroutine frame. Per step: one
-/// ready-queue entry (a TaskStep, no allocation) and, when it waits, one registration on the Future
-/// (stored in the Future itself when it is the first). A production runtime would go further: one
-/// allocation holding both the frame and the task state, and reference counts that are not atomic.
+/// **What it costs.** Per task: its shared state (Future and engine, one allocation), a node in the
+/// loop's map of pending tasks, and the coroutine frame. Per step: a Handle (call_soon). Per wait: a
+/// done-callback on the Future (a std::function and a name, "<Task name>") and, when the Future
+/// completes, a Handle. A production runtime puts frame and task state in one allocation and wakes a
+/// task without any Handle (stage 09).
 #pragma once
 
 #include <coroutine>
 #include <cstdint>
-#include <exception>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -69,16 +57,14 @@ namespace detail {
 /// The engine of a task, independent of its result type: stepping, waiting, cancelling.
 class TaskBase {
 public:
-    explicit TaskBase(EventLoop& loop) : loop_(loop) {}
+    TaskBase(EventLoop& loop, std::uint64_t number) : loop_(loop), number_(number) {}
     virtual ~TaskBase() = default;
     TaskBase(const TaskBase&) = delete;
     TaskBase& operator=(const TaskBase&) = delete;
 
-    /// The task's name is its future's name (one string per task, not two).
-    [[nodiscard]] const std::string& task_name() { return future().name(); }
-    [[nodiscard]] int cancelling() const { return num_cancels_requested_; }
-    [[nodiscard]] EventLoop& task_loop() const { return loop_; }
     virtual FutureBase& future() = 0;
+    [[nodiscard]] const std::string& task_name() { return future().name(); }   // its future's name
+    [[nodiscard]] int cancelling() const { return num_cancels_requested_; }
 
     /// Task.cancel(): see the file comment.
     bool request_cancel(std::string message) {
@@ -92,28 +78,22 @@ public:
 
     /// Task.uncancel(): one request fewer, never below zero (C29).
     int uncancel() {
-        if (num_cancels_requested_ > 0) {
-            --num_cancels_requested_;
-            if (num_cancels_requested_ == 0) must_cancel_ = false;
-        }
+        if (num_cancels_requested_ > 0 && --num_cancels_requested_ == 0) must_cancel_ = false;
         return num_cancels_requested_;
     }
 
-    /// The first step goes through the ready queue, as call_soon would (C22): a TaskStep, which costs
-    /// no allocation (event_loop.hpp).
-    void schedule_step() { loop_.ready_.push_back(TaskStep{this}); }
-
-    /// What the loop calls for a TaskStep: forget the future we waited for (if any), and step.
-    void run_step() {
-        fut_waiter_.reset();
-        step();
+    /// A new task: the loop holds it while it is pending, and its first step is scheduled (C22).
+    void start() {
+        loop_.tasks_.emplace(number_, self());
+        schedule_step();
     }
 
     /// Called by a Future's awaiter: `waiting` is the (innermost) frame that awaits `fut`.
     void suspend_on(FutureBase& fut, std::coroutine_handle<> waiting) {
         resume_point_ = waiting;
         fut_waiter_ = fut.shared_from_this();
-        fut.add_waiter(this);
+        // The wake-up, asyncio's Task.__wakeup: an ordinary done-callback, named like a step.
+        fut.add_callback([task = self()](FutureBase&) { task->wake_up(); }, step_name());
         // A cancel() that arrived while we were running: cancel what we now wait for (asyncio's __step).
         if (must_cancel_ && fut_waiter_->cancel(cancel_message_)) must_cancel_ = false;
     }
@@ -124,26 +104,56 @@ public:
         schedule_step();
     }
 
-    /// Called by awaiters when the coroutine resumes: deliver a pending cancellation (C27).
-    void deliver_pending_cancel() {
-        if (must_cancel_) {
-            must_cancel_ = false;
-            throw CancelledError(cancel_message_);
-        }
+    /// Called by awaiters as the coroutine resumes: deliver a cancel() that arrived while the task
+    /// was not waiting (C27).
+    void deliver_pending_cancel(FutureBase* /*waited*/) {
+        if (!must_cancel_) return;
+        must_cancel_ = false;
+        throw CancelledError(cancel_message_);
     }
 
-    /// One step: resume the coroutine where it waits, then see how it stopped.
+    /// close(): a pending task is destroyed with the loop (C33).
+    void destroy_pending() {
+        loop_.call_exception_handler({"Task was destroyed but it is pending!", nullptr, task_name()});
+        fut_waiter_.reset();
+        destroy_frame();
+    }
+
+    /// The task whose step is running on `loop` (C32), or null.
+    static TaskBase* running(const EventLoop& loop) { return loop.current_task_; }
+    /// The number of the next task created on `loop`: "Task-<number>".
+    static std::uint64_t next_number(EventLoop& loop) { return loop.next_task_number_++; }
+
+protected:
+    virtual std::coroutine_handle<> outer_frame() = 0;
+    virtual bool outer_done() = 0;
+    virtual void finish_from_frame(bool cancel_requested, const std::string& message) = 0;
+    virtual void destroy_frame() = 0;
+
+private:
+    // This task as a shared_ptr<TaskBase> that owns what its Future's shared_ptr owns (the aliasing
+    // constructor): what a scheduled step or a wake-up holds, so the task lives until it has run.
+    std::shared_ptr<TaskBase> self() { return {future().shared_from_this(), this}; }
+    std::string step_name() { return "<Task " + task_name() + ">"; }   // "Exception in callback <Task main>"
+
+    void schedule_step() { loop_.call_soon([task = self()] { task->step(); }, step_name()); }
+
+    void wake_up() {
+        fut_waiter_.reset();
+        step();
+    }
+
+    // One step: resume the coroutine where it waits, then see how it stopped.
     void step() {
         FutureBase& fut = future();
         if (fut.done()) return;
         if (loop_.tracing()) loop_.tracer()->resume(task_name());
-        if (must_cancel_ && !started_) {
-            // Cancelled before its first step: none of the body runs (C23).
-            std::shared_ptr<FutureBase> keep = leave_loop();   // the loop's reference, dropped as we return
+        if (must_cancel_ && !started_) {   // cancelled before its first step: none of the body runs (C23)
+            loop_.tasks_.erase(number_);   // the scheduled step still holds us
             must_cancel_ = false;
             destroy_frame();
             fut.cancel_now(cancel_message_);
-            finished("cancelled before its first step");
+            if (loop_.tracing()) loop_.tracer()->done(task_name(), "cancelled before its first step");
             return;
         }
         started_ = true;
@@ -155,72 +165,23 @@ public:
             if (loop_.tracing()) loop_.tracer()->suspend(task_name(), fut_waiter_ ? fut_waiter_->name() : "sleep(0): a bare yield");
             return;
         }
-        std::shared_ptr<FutureBase> keep = leave_loop();   // the loop's reference, dropped as we return
+        loop_.tasks_.erase(number_);
         finish_from_frame(std::exchange(must_cancel_, false), cancel_message_);
         destroy_frame();
-        finished(nullptr);
-    }
-
-    /// close(): a pending task is destroyed with the loop (C33).
-    void destroy_pending() {
-        loop_.call_exception_handler({"Task was destroyed but it is pending!", nullptr, task_name()});
-        fut_waiter_.reset();
-        destroy_frame();
-    }
-
-    /// Registers a new task with its loop: appended to the list of pending tasks, which holds it.
-    void link(std::shared_ptr<FutureBase> self) {
-        keep_alive_ = std::move(self);
-        older_ = loop_.newest_task_;
-        (older_ != nullptr ? older_->newer_ : loop_.oldest_task_) = this;
-        loop_.newest_task_ = this;
-    }
-
-    /// Leaves the loop's list of pending tasks; returns the loop's reference to this task.
-    std::shared_ptr<FutureBase> leave_loop() {
-        (older_ != nullptr ? older_->newer_ : loop_.oldest_task_) = newer_;
-        (newer_ != nullptr ? newer_->older_ : loop_.newest_task_) = older_;
-        older_ = newer_ = nullptr;
-        return std::move(keep_alive_);
-    }
-
-    /// The next newer pending task of the loop (all_tasks()).
-    [[nodiscard]] TaskBase* newer() const { return newer_; }
-    /// The loop's reference to this pending task (all_tasks()).
-    [[nodiscard]] const std::shared_ptr<FutureBase>& keep_alive() const { return keep_alive_; }
-
-protected:
-    virtual std::coroutine_handle<> outer_frame() = 0;
-    virtual bool outer_done() = 0;
-    virtual void finish_from_frame(bool cancel_requested, const std::string& message) = 0;
-    virtual void destroy_frame() = 0;
-
-private:
-    template <typename T>
-    friend Task<T> make_task(EventLoop&, Coroutine<T>, std::string);
-
-    void finished(const char* how) {
-        FutureBase& fut = future();
-        if (loop_.tracing()) {
-            const std::string& name = task_name();
-            if (how != nullptr) {
-                loop_.tracer()->done(name, how);
-            } else if (fut.cancelled()) {
-                loop_.tracer()->done(name, "cancelled");
-            } else if (fut.has_exception()) {
-                loop_.tracer()->error(name, "an exception escaped");
-            } else {
-                loop_.tracer()->done(name);
-            }
+        if (!loop_.tracing()) return;
+        if (fut.cancelled()) {
+            loop_.tracer()->done(task_name(), "cancelled");
+        } else if (fut.has_exception()) {
+            loop_.tracer()->error(task_name(), "an exception escaped");
+        } else {
+            loop_.tracer()->done(task_name());
         }
     }
 
     EventLoop& loop_;
-    std::shared_ptr<FutureBase> keep_alive_;   // while pending: the loop's reference to this task
-    TaskBase* older_ = nullptr;                // links of the loop's list of pending tasks
-    TaskBase* newer_ = nullptr;
-    std::coroutine_handle<> resume_point_{};
-    std::shared_ptr<FutureBase> fut_waiter_;
+    std::uint64_t number_;                     // its key in the loop's map of pending tasks
+    std::coroutine_handle<> resume_point_{};   // the innermost frame that waits, if any
+    std::shared_ptr<FutureBase> fut_waiter_;   // the future it waits for, if any
     bool must_cancel_ = false;
     bool started_ = false;
     int num_cancels_requested_ = 0;
@@ -231,34 +192,27 @@ private:
 template <typename T>
 class TaskState final : public FutureState<T>, public TaskBase {
 public:
-    TaskState(EventLoop& loop, Coroutine<T> coro, std::string name)
-        : FutureState<T>(loop, std::move(name), true), TaskBase(loop), coro_(std::move(coro)) {}
+    TaskState(EventLoop& loop, Coroutine<T> coro, std::string name, std::uint64_t number)
+        : FutureState<T>(loop, std::move(name), true), TaskBase(loop, number), coro_(std::move(coro)) {}
 
     FutureBase& future() override { return *this; }
     bool cancel(std::string message) override { return request_cancel(std::move(message)); }
 
 private:
-    template <typename U>
-    friend Task<U> make_task(EventLoop&, Coroutine<U>, std::string);
-
     std::coroutine_handle<> outer_frame() override { return coro_.handle(); }
     bool outer_done() override { return coro_.done(); }
     void destroy_frame() override { coro_ = Coroutine<T>(); }
     void finish_from_frame(bool cancel_requested, const std::string& message) override {
         auto& promise = coro_.handle().promise();
-        if (promise.error) {
-            if (is_cancellation(promise.error)) {
-                // The cancellation escaped: the task ends CANCELLED, with the message it carried (C28).
-                std::string why;
-                try {
-                    std::rethrow_exception(promise.error);
-                } catch (const CancelledError& e) {
-                    why = e.message();
-                }
-                this->cancel_now(std::move(why));
-            } else {
-                this->set_exception(promise.error);
+        if (promise.error && is_cancellation(promise.error)) {
+            // The cancellation escaped: the task ends CANCELLED, with the message it carried (C28).
+            try {
+                std::rethrow_exception(promise.error);
+            } catch (const CancelledError& e) {
+                this->cancel_now(e.message());
             }
+        } else if (promise.error) {
+            this->set_exception(promise.error);
         } else if (cancel_requested) {
             this->cancel_now(message);   // returned normally while marked (C27)
         } else if constexpr (std::is_void_v<T>) {
@@ -271,6 +225,9 @@ private:
     Coroutine<T> coro_;
 };
 
+/// The task whose step is running now, or null.
+inline TaskBase* running_task() { return running_loop != nullptr ? TaskBase::running(*running_loop) : nullptr; }
+
 } // namespace detail
 
 /// A scheduled coroutine: a Future<T> whose result is the coroutine's. See the file comment.
@@ -280,12 +237,9 @@ public:
     /// Wraps a task's state (create_task() makes tasks).
     explicit Task(std::shared_ptr<detail::TaskState<T>> state) : Future<T>(state), task_(state.get()) {}
 
-    /// The task's name ("Task-3" unless one was given).
-    [[nodiscard]] const std::string& name() const { return task_->task_name(); }
-    /// How many cancel() requests are pending (C29).
-    [[nodiscard]] int cancelling() const { return task_->cancelling(); }
-    /// Takes one cancel() request back; returns how many remain (never below 0).
-    int uncancel() const { return task_->uncancel(); }
+    [[nodiscard]] const std::string& name() const { return task_->task_name(); }   ///< "Task-3" unless named.
+    [[nodiscard]] int cancelling() const { return task_->cancelling(); }   ///< Pending cancel() requests (C29).
+    int uncancel() const { return task_->uncancel(); }   ///< Takes one request back; returns how many remain.
 
 private:
     detail::TaskBase* task_;
@@ -294,8 +248,7 @@ private:
 /// Any task, whatever its result type: what current_task() and all_tasks() return.
 class AnyTask {
 public:
-    /// No task.
-    AnyTask() = default;
+    AnyTask() = default;   ///< No task.
     /// Refers to a task (library code makes these).
     AnyTask(std::shared_ptr<detail::FutureBase> state, detail::TaskBase* task) : state_(std::move(state)), task_(task) {}
     /// From a typed task.
@@ -303,22 +256,14 @@ public:
     AnyTask(const Task<T>& task)   // NOLINT: implicit on purpose, a Task *is* an AnyTask
         : state_(task.state()), task_(dynamic_cast<detail::TaskBase*>(task.state().get())) {}
 
-    /// True when this refers to a task.
-    explicit operator bool() const { return task_ != nullptr; }
-    /// The task's name.
-    [[nodiscard]] const std::string& name() const { return task_->task_name(); }
-    /// True once the task finished or was cancelled.
-    [[nodiscard]] bool done() const { return state_->done(); }
-    /// True once the task was cancelled.
-    [[nodiscard]] bool cancelled() const { return state_->cancelled(); }
-    /// Requests cancellation (see Task).
-    bool cancel(std::string message = {}) const { return state_->cancel(std::move(message)); }
-    /// Pending cancel() requests.
-    [[nodiscard]] int cancelling() const { return task_->cancelling(); }
-    /// Takes one cancel() request back.
-    int uncancel() const { return task_->uncancel(); }
-    /// The task's engine (library code: sleep(0) uses it to yield).
-    [[nodiscard]] detail::TaskBase* engine() const { return task_; }
+    explicit operator bool() const { return task_ != nullptr; }                    ///< True for a task.
+    [[nodiscard]] const std::string& name() const { return task_->task_name(); }   ///< The task's name.
+    [[nodiscard]] bool done() const { return state_->done(); }                     ///< Finished or cancelled.
+    [[nodiscard]] bool cancelled() const { return state_->cancelled(); }           ///< Cancelled.
+    bool cancel(std::string message = {}) const { return state_->cancel(std::move(message)); }   ///< See Task.
+    [[nodiscard]] int cancelling() const { return task_->cancelling(); }   ///< Pending cancel() requests.
+    int uncancel() const { return task_->uncancel(); }                     ///< Takes one request back.
+    [[nodiscard]] detail::TaskBase* engine() const { return task_; }   ///< The engine (library code).
     /// The task's future, type-erased (library code).
     [[nodiscard]] const std::shared_ptr<detail::FutureBase>& state() const { return state_; }
     /// Same task.
@@ -331,10 +276,8 @@ private:
 
 /// The task whose step is running now; an empty AnyTask between steps or outside a loop (C32).
 inline AnyTask current_task() {
-    EventLoop* loop = detail::running_loop;
-    if (loop == nullptr || loop->current_task_ == nullptr) return {};
-    detail::TaskBase* t = loop->current_task_;
-    return AnyTask(t->future().shared_from_this(), t);
+    detail::TaskBase* t = detail::running_task();
+    return t != nullptr ? AnyTask(t->future().shared_from_this(), t) : AnyTask();
 }
 
 namespace detail {
@@ -345,17 +288,15 @@ Task<T> make_task(EventLoop& loop, Coroutine<T> coro, std::string name) {
     if (!coro) throw RuntimeError("create_task() needs a coroutine (this one is empty)");
     if (coro.handle().promise().started) throw RuntimeError("create_task(): the coroutine was already awaited");
     coro.handle().promise().started = true;
-    const std::uint64_t number = loop.next_task_number_++;
-    if (name.empty()) name = "Task-" + std::to_string(number);   // short enough to need no allocation
-    auto state = std::make_shared<TaskState<T>>(loop, std::move(coro), std::move(name));
-    state->link(state);
-    state->schedule_step();
+    const std::uint64_t number = TaskBase::next_number(loop);
+    if (name.empty()) name = "Task-" + std::to_string(number);
+    auto state = std::make_shared<TaskState<T>>(loop, std::move(coro), std::move(name), number);
+    state->start();
     return Task<T>(state);
 }
 
 inline TaskBase* suspend_current_task_on(FutureBase& fut, std::coroutine_handle<> waiting) {
-    EventLoop& loop = fut.loop();
-    TaskBase* task = loop.current_task_;
+    TaskBase* task = TaskBase::running(fut.loop());
     if (task == nullptr)
         throw RuntimeError("co_await on a pending future outside a task: wrap the coroutine in a Task "
                            "(create_task or run_until_complete)");
@@ -364,16 +305,7 @@ inline TaskBase* suspend_current_task_on(FutureBase& fut, std::coroutine_handle<
     return task;
 }
 
-inline void deliver_pending_cancel(TaskBase* task) { task->deliver_pending_cancel(); }
-
-inline void run_task_step(TaskBase* task) { task->run_step(); }
-
-inline TaskBase* running_task() {
-    EventLoop* loop = running_loop;
-    return loop != nullptr ? loop->current_task_ : nullptr;
-}
-
-inline std::string task_step_name(TaskBase* task) { return "<Task " + task->task_name() + ">"; }
+inline void deliver_pending_cancel(TaskBase* task, FutureBase* waited) { task->deliver_pending_cancel(waited); }
 
 } // namespace detail
 
@@ -406,13 +338,12 @@ T EventLoop::run_until_complete(Future<T> future) {
 
 template <typename T>
 T EventLoop::run_until_complete(Coroutine<T> main) {
-    Task<T> task = create_task(std::move(main));
-    return run_until_complete(Future<T>(task));
+    return run_until_complete(Future<T>(create_task(std::move(main))));
 }
 
 inline std::vector<AnyTask> EventLoop::all_tasks() const {
     std::vector<AnyTask> out;
-    for (detail::TaskBase* t = oldest_task_; t != nullptr; t = t->newer()) out.emplace_back(t->keep_alive(), t);
+    for (const auto& [number, t] : tasks_) out.emplace_back(t->future().shared_from_this(), t.get());
     return out;
 }
 
@@ -421,19 +352,17 @@ inline void EventLoop::close() {
     if (closed_) return;   // idempotent (C12)
     closed_ = true;
     // Pending tasks first: destroying their frames may release what other callbacks hold.
-    std::vector<std::pair<detail::TaskBase*, std::shared_ptr<detail::FutureBase>>> pending;
-    while (oldest_task_ != nullptr) {
-        detail::TaskBase* t = oldest_task_;
-        pending.emplace_back(t, t->leave_loop());
-    }
-    for (auto& [task, keep] : pending) task->destroy_pending();
+    auto pending = std::exchange(tasks_, {});
+    for (auto& [number, task] : pending) task->destroy_pending();
     pending.clear();
     ready_.clear();
-    for (auto& t : timers_) t.handle->heap_cancelled = nullptr;
+    for (auto& t : timers_) t->cancelled_count = nullptr;
     timers_.clear();
     cancelled_timers_ = 0;
-    for (auto& [fd, entry] : fds_) selector_->set_interest(fd, false, false);
-    fds_.clear();
+    for (auto* table : {&readers_, &writers_})
+        for (auto& [fd, handle] : *table) selector_->set_interest(fd, false, false);
+    readers_.clear();
+    writers_.clear();
 }
 
 /// What awaiting an `A` produces: T for Coroutine<T>, Task<T> and Future<T>.
