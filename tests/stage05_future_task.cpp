@@ -249,6 +249,23 @@ TEST_CASE("C26 cancel() on a task waiting for a future cancels that future - the
     CHECK(t.cancelled());
 }
 
+TEST_CASE("C55 two cancel() requests with different messages on a task waiting for a future: the first message is delivered, the second only raises the count") {
+    LoopFixture f;
+    Future<int> fut(f.loop);
+    std::vector<std::string> log;
+    Task<int> t = f.loop.create_task(catch_cancel(fut, &log));
+    stage05_test::step(f.loop);
+    CHECK(t.cancel("m1"));   // cancels the future, with m1
+    CHECK(t.cancel("m2"));   // the future is done already: the task is only marked
+    CHECK(t.cancelling() == 2);
+    CHECK(fut.cancelled());
+    stage05_test::step(f.loop);
+    // asyncio's Task.__step keeps the CancelledError the future raises (m1) and clears the mark.
+    CHECK(log == std::vector<std::string>{"caught: m1"});
+    CHECK(t.cancelled());
+    CHECK(t.cancelling() == 2);
+}
+
 namespace {
 Coroutine<int> busy_then_return(Future<int> fut, std::vector<std::string>* log) {
     log->push_back("waiting");

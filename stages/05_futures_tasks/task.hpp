@@ -18,8 +18,9 @@
 ///     └──call_soon── future.set_result(v) ◀── add_done_callback(wake-up) ◀──┘
 /// ```
 /// **Cancellation** is a request, delivered as an exception at an await (C26-C30). cancel() on a task
-/// waiting for a Future cancels that Future at once, and the `co_await` throws CancelledError when
-/// the task wakes. cancel() on a task that is not waiting marks it: its
+/// waiting for a Future cancels that Future at once, and the `co_await` throws the Future's
+/// CancelledError when the task wakes; a second cancel() meanwhile only counts, so the first message
+/// is the one delivered, as in asyncio (C55). cancel() on a task that is not waiting marks it: its
 /// next step throws CancelledError where it resumes (before the first step, none of the body runs,
 /// C23). The coroutine may catch it and go on: the task ends CANCELLED only if the exception escapes,
 /// or if it returns while still marked (C27). cancelling() counts requests, uncancel() takes one back.
@@ -104,11 +105,15 @@ public:
         schedule_step();
     }
 
-    /// Called by awaiters as the coroutine resumes: deliver a cancel() that arrived while the task
-    /// was not waiting (C27).
-    void deliver_pending_cancel(FutureBase* /*waited*/) {
+    /// Called by awaiters as the coroutine resumes from `waited` (null for sleep(0)): deliver a cancel()
+    /// that arrived while the task was not waiting (C27). When the awaited future raises a
+    /// CancelledError anyway, that one is delivered, as asyncio's __step does (C55).
+    void deliver_pending_cancel(FutureBase* waited) {
         if (!must_cancel_) return;
         must_cancel_ = false;
+        if (waited != nullptr &&
+            (waited->cancelled() || (waited->has_exception() && is_cancellation(waited->exception()))))
+            return;   // result() throws the future's own CancelledError
         throw CancelledError(cancel_message_);
     }
 
