@@ -70,7 +70,7 @@ public:
     explicit EventLoop(Clock& clock, std::unique_ptr<Selector> selector = std::make_unique<SelectSelector>(),
                        Tracer* tracer = nullptr)
         : clock_(clock), selector_(std::move(selector)), tracer_(tracer) {}
-    EventLoop(const EventLoop&) = delete;
+    EventLoop(const EventLoop&) = delete;   // it owns its callbacks
     ~EventLoop() { close(); }   ///< Closes the loop (see close()).
 
     [[nodiscard]] Duration time() const { return clock_.now(); }   ///< The clock's reading: loop time.
@@ -164,14 +164,13 @@ public:
 
     /// Runs the loop until `future` is done and returns its result (or rethrows its exception);
     /// "Event loop stopped before Future completed." if stop() came first (C11). These five are
-    /// defined in task.hpp, which knows what a task is.
+    /// defined in task.hpp and loop_tasks.hpp, which know what a task is.
     template <typename T> T run_until_complete(Future<T> future);
     /// The same for `main`, wrapped in a Task.
     template <typename T> T run_until_complete(Coroutine<T> main);
     /// Schedules `coro` as a Task: its first step runs in the next iteration (C22).
     template <typename T> Task<T> create_task(Coroutine<T> coro, std::string name = {});
-    /// Every task of this loop that is not done yet, oldest first.
-    std::vector<AnyTask> all_tasks() const;
+    std::vector<AnyTask> all_tasks() const;   ///< The tasks not done yet, oldest first.
     /// Drops every callback, timer and fd; destroys pending tasks, reporting each (C33). Idempotent (C12).
     void close();
     [[nodiscard]] bool is_closed() const { return closed_; }     ///< True after close().
@@ -179,8 +178,7 @@ public:
 
     /// Replaces the exception handler (an empty function restores the default: print to stderr).
     void set_exception_handler(ExceptionHandler handler) { reporter_->handler = std::move(handler); }
-    /// Reports `ctx` through the exception handler.
-    void call_exception_handler(const ErrorContext& ctx) const { reporter_->report(ctx); }
+    void call_exception_handler(const ErrorContext& ctx) const { reporter_->report(ctx); }   ///< Reports `ctx`.
     /// Debug mode: report every callback or task step that runs for slow_callback_duration or more.
     void set_debug(bool on) { debug_ = on; }
     [[nodiscard]] bool get_debug() const { return debug_; }   ///< Whether debug mode is on.
@@ -188,7 +186,6 @@ public:
     /// Timers due before now + resolution are run (C07). Defaults to 1 ns: a steady_clock tick.
     void set_clock_resolution(Duration resolution) { resolution_ = resolution; }
     [[nodiscard]] Duration clock_resolution() const { return resolution_; }   ///< See set_clock_resolution().
-
     [[nodiscard]] std::uint64_t iterations() const { return iterations_; }        ///< Iterations run so far.
     [[nodiscard]] std::size_t scheduled_timers() const { return timers_.size(); } ///< Timers in the heap.
     [[nodiscard]] std::uint64_t heap_rebuilds() const { return heap_rebuilds_; }  ///< C08 rebuilds so far.
@@ -201,7 +198,6 @@ private:
 
     static constexpr std::size_t kMinTimersForCleanup = 100;         // C08: as in asyncio
     static constexpr Duration kMaxSelectTimeout = std::chrono::hours(24);   // C05: as in asyncio
-
     // The heap's order, read through each handle: (deadline, scheduling order); std::push_heap builds a
     // max-heap, so "less" means later. A production loop copies the key into the heap entry, so that
     // the log n comparisons of a push or pop do not each follow a pointer to a likely cold handle.

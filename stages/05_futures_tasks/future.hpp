@@ -15,24 +15,21 @@
 /// A Future leaves PENDING exactly once: setting a done future is an InvalidStateError, and cancel()
 /// on a done future returns false (C15, C16).
 ///
-/// **Why through call_soon.** Called directly from set_result(), a callback would run in the middle
-/// of whatever code completes the future: re-entrancy, deep stacks, an order that depends on who
-/// completed what. Scheduled, each callback is a step of its own.
+/// **Why through call_soon.** Called from set_result(), a callback would run in the middle of the code
+/// that completes the future: re-entrancy, deep stacks, an order that depends on who completed what.
 ///
 /// **Diagnostics.** An exception stored in a Future nobody looked at is a bug being swallowed: when
-/// such a Future dies it reports "Future exception was never retrieved" (C21). Python finds out when
-/// the garbage collector frees it; C++ knows when the last handle goes. **Ownership**: Future<T> is a
-/// handle to shared state, alive while a handle, a scheduled callback or a waiting task holds it.
+/// such a Future dies it reports "Future exception was never retrieved" (C21), at the moment its last
+/// holder (a handle, a scheduled callback, a waiting task) lets go; Python waits for its collector.
 ///
-/// **What it leaves out.** Thread safety (asyncio's Future has none either), and move-only results:
-/// several awaiters may read one Future, so result() hands out a copy and T must be copyable.
+/// **What it leaves out.** Thread safety (as asyncio), and move-only results: several awaiters may read
+/// one Future, so result() hands out a copy and T must be copyable.
 ///
-/// **What it costs.** One shared heap object per future, and per done-callback an entry in a vector
-/// (its std::function, its name, and for remove_done_callback(fn) a copy of the callable). Completing
-/// it makes one call_soon() per callback: a Handle, and a std::function carrying future and callback
-/// (too big for std::function's small buffer: one more allocation). A production runtime keeps the
-/// usual single registration, the awaiting task, in the future itself, and wakes that task without a
-/// Handle (stage 09).
+/// **What it costs.** One shared heap object per future; per done-callback, a vector entry (its
+/// std::function, its name, and for remove_done_callback(fn) a copy of the callable). Completing it
+/// makes one call_soon() per callback: a Handle, and a std::function carrying future and callback,
+/// too big for std::function's small buffer. A production runtime keeps the usual single
+/// registration, the awaiting task, in the future itself and wakes it without a Handle (stage 09).
 #pragma once
 
 #include <concepts>
@@ -59,12 +56,6 @@ struct CallbackId {
 };
 
 namespace detail {
-
-/// What remove_done_callback(fn) compares with: the callable's type and a copy of it.
-struct CallbackKey {
-    const std::type_info* type = nullptr;   // null: not comparable, removable only by its id
-    std::shared_ptr<const void> value;
-};
 
 /// What every Future has, whatever its result type: state, exception, callbacks, reports.
 class FutureBase : public std::enable_shared_from_this<FutureBase> {
@@ -125,10 +116,11 @@ public:
     void mark_retrieved() { retrieved_ = true; }
 
     /// Registers `fn`, called with this future once it is done (through call_soon, also when it is done
-    /// already: C18). `name` is for traces and error reports; `key` for remove_matching().
-    CallbackId add_callback(std::function<void(FutureBase&)> fn, std::string name, CallbackKey key = {}) {
+    /// already: C18). `name` is for traces and reports; `key` (of type `key_type`) for remove_matching().
+    CallbackId add_callback(std::function<void(FutureBase&)> fn, std::string name,
+                            const std::type_info* key_type = nullptr, std::shared_ptr<const void> key = nullptr) {
         const CallbackId id{++last_id_};
-        callbacks_.push_back(Callback{id, std::move(fn), std::move(name), std::move(key)});
+        callbacks_.push_back(Callback{id, std::move(fn), std::move(name), key_type, std::move(key)});
         if (done()) schedule_callbacks();
         return id;
     }
@@ -142,7 +134,7 @@ public:
     template <typename F>
     std::size_t remove_matching(const F& fn) {
         return std::erase_if(callbacks_, [&](const Callback& c) {
-            return c.key.type != nullptr && *c.key.type == typeid(F) && *static_cast<const F*>(c.key.value.get()) == fn;
+            return c.key_type != nullptr && *c.key_type == typeid(F) && *static_cast<const F*>(c.key.get()) == fn;
         });
     }
 
@@ -165,7 +157,8 @@ private:
         CallbackId id;
         std::function<void(FutureBase&)> fn;
         std::string name;
-        CallbackKey key;
+        const std::type_info* key_type;     // for remove_done_callback(fn): the callable's type (null:
+        std::shared_ptr<const void> key;    // not comparable, removable by id only) and a copy of it
     };
 
     // One call_soon() per callback, in registration order (C17); each keeps the future alive until it
@@ -219,29 +212,16 @@ private:
     std::optional<Stored<T>> value_;
 };
 
-// The handshake between an awaited Future and the Task running the awaiting coroutine, defined in
-// task.hpp (include it whenever you await a Future). The first registers the task's wake-up on the
-// future and returns the task, or throws when no task runs or the task would await itself (C31); the
-// second, after the wake-up, delivers a cancellation requested meanwhile (C27).
-TaskBase* suspend_current_task_on(FutureBase& future, std::coroutine_handle<> waiting);
-void deliver_pending_cancel(TaskBase* task, FutureBase* waited);
-
-/// The awaiter behind `co_await future`.
+/// The awaiter behind `co_await future`. Suspending is a handshake with the Task that runs the
+/// awaiting coroutine, so the two methods that need it are defined in task.hpp.
 template <typename T>
 struct FutureAwaiter {
     FutureState<T>* state;     // the co_await's operand: alive until the coroutine resumes
     TaskBase* task = nullptr;  // set when we suspended
 
     bool await_ready() const noexcept { return state->done(); }   // done: no suspension at all (C20)
-    void await_suspend(std::coroutine_handle<> waiting) { task = suspend_current_task_on(*state, waiting); }
-    T await_resume() {
-        if (task != nullptr) deliver_pending_cancel(task, state);
-        if constexpr (std::is_void_v<T>) {
-            state->result();
-        } else {
-            return state->result();
-        }
-    }
+    void await_suspend(std::coroutine_handle<> waiting);         // registers the task's wake-up
+    T await_resume();                                             // the value, or an exception
 };
 
 } // namespace detail
@@ -265,36 +245,21 @@ public:
 
     /// The value. Throws InvalidStateError while pending, CancelledError when cancelled, and the
     /// stored exception when there is one (which then counts as retrieved).
-    T result() const {
-        if constexpr (std::is_void_v<T>) {
-            state_->result();
-        } else {
-            return state_->result();
-        }
-    }
+    T result() const { return static_cast<T>(state_->result()); }
     /// The stored exception, or null when the future has a value; throws like result() otherwise.
     [[nodiscard]] std::exception_ptr exception() const { return state_->exception(); }
 
     /// Completes the future with `value` and schedules its callbacks. InvalidStateError if done.
-    template <typename V = T>
-        requires(!std::is_void_v<V>)
-    void set_result(V value) const {
-        state_->set_result(std::move(value));
-    }
+    template <typename V = T> requires(!std::is_void_v<V>)
+    void set_result(V value) const { state_->set_result(std::move(value)); }
     /// Completes a Future<void>.
-    template <typename V = T>
-        requires std::is_void_v<V>
-    void set_result() const {
-        state_->set_result(std::monostate{});
-    }
+    template <typename V = T> requires std::is_void_v<V>
+    void set_result() const { state_->set_result(std::monostate{}); }
     /// Completes the future with an exception. InvalidStateError if done.
     void set_exception(std::exception_ptr error) const { state_->set_exception(std::move(error)); }
     /// Convenience: `f.set_exception(std::runtime_error("boom"))`.
-    template <typename E>
-        requires(!std::is_same_v<std::decay_t<E>, std::exception_ptr>)
-    void set_exception(E error) const {
-        state_->set_exception(std::make_exception_ptr(std::move(error)));
-    }
+    template <typename E> requires(!std::is_same_v<std::decay_t<E>, std::exception_ptr>)
+    void set_exception(E error) const { state_->set_exception(std::make_exception_ptr(std::move(error))); }
 
     /// Cancels a pending future (returns true); a done future is left alone (returns false).
     bool cancel(std::string message = {}) const { return state_->cancel(std::move(message)); }
@@ -302,23 +267,20 @@ public:
     /// Runs `fn(future)` once the future is done, through call_soon (also when it is done already).
     /// Function pointers and other equality-comparable callables can later be removed by value;
     /// any callable can be removed by the returned id.
-    template <typename F>
-        requires std::invocable<F&, const Future<T>&>
+    template <typename F> requires std::invocable<F&, const Future<T>&>
     CallbackId add_done_callback(F fn, std::string name = "done callback") const {
-        detail::CallbackKey key;
-        if constexpr (std::equality_comparable<F>) key = {&typeid(F), std::make_shared<const F>(fn)};
+        const std::type_info* key_type = nullptr;
+        std::shared_ptr<const void> key;
+        if constexpr (std::equality_comparable<F>) { key_type = &typeid(F); key = std::make_shared<const F>(fn); }
         return state_->add_callback(
             [fn = std::move(fn)](detail::FutureBase& base) mutable {
                 fn(Future<T>(std::static_pointer_cast<detail::FutureState<T>>(base.shared_from_this())));
             },
-            std::move(name), std::move(key));
+            std::move(name), key_type, std::move(key));
     }
     /// Removes every registration of `fn` (compared with ==) and returns how many there were (C19).
-    template <typename F>
-        requires std::equality_comparable<F>
-    std::size_t remove_done_callback(F fn) const {
-        return state_->remove_matching(fn);
-    }
+    template <typename F> requires std::equality_comparable<F>
+    std::size_t remove_done_callback(F fn) const { return state_->remove_matching(fn); }
     /// Removes the registration `id`; returns 1 if it was there, else 0.
     std::size_t remove_done_callback(CallbackId id) const { return state_->remove_callback(id) ? 1 : 0; }
 

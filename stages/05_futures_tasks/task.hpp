@@ -2,45 +2,37 @@
 /// @brief Task<T>: a Future that drives a coroutine, one loop callback per step.
 ///
 /// **What this file adds.** The loop runs callbacks; a coroutine wants to be resumed. A Task joins
-/// them. create_task(coro) schedules the task's first *step* with call_soon (C22), so the body does
-/// not start until the loop iterates. A step resumes the coroutine, which runs (through any number of
-/// inline awaits of other coroutines) until it finishes, or awaits something that is not ready:
-///  - a pending **Future**: the task adds its wake-up to the Future's done-callbacks (asyncio's
-///    `Task.__wakeup`). When the Future completes, the wake-up is scheduled like any done-callback
-///    and runs the next step, which resumes the innermost frame, the one that awaited (C25);
-///  - **sleep(0)**, a bare yield: the next step is scheduled with call_soon, behind everything already
-///    queued (C24).
-/// When the coroutine finishes, the task's own Future gets its value or its exception, and whoever
-/// awaits the task wakes up in turn: a chain of callbacks that looks like straight-line code.
+/// them. create_task(coro) schedules the task's first *step* with call_soon (C22). A step resumes the
+/// coroutine, which runs (through any number of inline awaits of other coroutines) until it finishes
+/// or awaits something that is not ready: a pending **Future**, to which the task adds its wake-up as
+/// a done-callback (asyncio's `Task.__wakeup`), scheduled like any other when the Future completes;
+/// its step resumes the innermost frame, the one that awaited (C25). Or **sleep(0)**, a bare yield:
+/// the next step is scheduled behind everything already queued (C24). When the coroutine finishes,
+/// the task's Future gets its value or exception, and whoever awaits the task wakes up in turn.
 /// ```
 ///   loop ──call_soon──▶ step() ──resume──▶ coroutine ──co_await future──▶ (pending)
 ///     ▲                                                                     │
 ///     └──call_soon── future.set_result(v) ◀── add_done_callback(wake-up) ◀──┘
 /// ```
 /// **Cancellation** is a request, delivered as an exception at an await (C26-C30). cancel() on a task
-/// waiting for a Future cancels that Future at once, and the `co_await` throws the Future's
-/// CancelledError when the task wakes; a second cancel() meanwhile only counts, so the first message
-/// is the one delivered, as in asyncio (C55). cancel() on a task that is not waiting marks it: its
-/// next step throws CancelledError where it resumes (before the first step, none of the body runs,
-/// C23). The coroutine may catch it and go on: the task ends CANCELLED only if the exception escapes,
-/// or if it returns while still marked (C27). cancelling() counts requests, uncancel() takes one back.
+/// waiting for a Future cancels that Future, and the `co_await` throws the Future's CancelledError
+/// when the task wakes; a second cancel() meanwhile only counts: the first message is delivered, as in
+/// asyncio (C55). cancel() on a task that is not waiting marks it: its next step throws CancelledError
+/// where it resumes (before the first step, none of the body runs, C23). The task ends CANCELLED if the
+/// exception escapes, or if it returns while still marked (C27).
 ///
-/// **Lifetimes.** The loop holds every pending task, so a task nobody references still runs to the
-/// end (asyncio keeps only weak references). A task still pending when the loop closes is destroyed
-/// and reported: "Task was destroyed but it is pending!" (C33). A finished task frees its frame.
+/// **Lifetimes.** The loop holds every pending task (asyncio only weakly): a task nobody references
+/// still runs to the end. **Leaves out**: task groups, eager tasks, contextvars, `get_stack()`.
 ///
-/// **What it leaves out.** Task groups, eager tasks, contextvars, `get_stack()`, renaming a task.
-///
-/// **What it costs.** Per task: its shared state (Future and engine, one allocation), a node in the
-/// loop's map of pending tasks, and the coroutine frame. Per step: a Handle (call_soon). Per wait: a
-/// done-callback on the Future (a std::function and a name, "<Task name>") and, when the Future
-/// completes, a Handle. A production runtime puts frame and task state in one allocation and wakes a
-/// task without any Handle (stage 09).
+/// **What it costs.** Per task: its state (Future and engine: one allocation), a node in the loop's map
+/// and the frame. Per step: a Handle; per wait, a done-callback ("<Task name>") and then a Handle. A
+/// production runtime allocates frame and state together and wakes a task without a Handle (stage 09).
 #pragma once
 
 #include <coroutine>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -58,10 +50,9 @@ namespace detail {
 /// The engine of a task, independent of its result type: stepping, waiting, cancelling.
 class TaskBase {
 public:
-    TaskBase(EventLoop& loop, std::uint64_t number) : loop_(loop), number_(number) {}
+    TaskBase(EventLoop& loop, std::uint64_t number, std::coroutine_handle<> outer)
+        : loop_(loop), number_(number), outer_(outer) {}
     virtual ~TaskBase() = default;
-    TaskBase(const TaskBase&) = delete;
-    TaskBase& operator=(const TaskBase&) = delete;
 
     virtual FutureBase& future() = 0;
     [[nodiscard]] const std::string& task_name() { return future().name(); }   // its future's name
@@ -82,7 +73,6 @@ public:
         if (num_cancels_requested_ > 0 && --num_cancels_requested_ == 0) must_cancel_ = false;
         return num_cancels_requested_;
     }
-
     /// A new task: the loop holds it while it is pending, and its first step is scheduled (C22).
     void start() {
         loop_.tasks_.emplace(number_, self());
@@ -104,7 +94,6 @@ public:
         resume_point_ = waiting;
         schedule_step();
     }
-
     /// Called by awaiters as the coroutine resumes from `waited` (null for sleep(0)): deliver a cancel()
     /// that arrived while the task was not waiting (C27). When the awaited future raises a
     /// CancelledError anyway, that one is delivered, as asyncio's __step does (C55).
@@ -123,26 +112,20 @@ public:
         fut_waiter_.reset();
         destroy_frame();
     }
-
     /// The task whose step is running on `loop` (C32), or null.
     static TaskBase* running(const EventLoop& loop) { return loop.current_task_; }
     /// The number of the next task created on `loop`: "Task-<number>".
     static std::uint64_t next_number(EventLoop& loop) { return loop.next_task_number_++; }
 
 protected:
-    virtual std::coroutine_handle<> outer_frame() = 0;
-    virtual bool outer_done() = 0;
     virtual void finish_from_frame(bool cancel_requested, const std::string& message) = 0;
-    virtual void destroy_frame() = 0;
-
+    virtual void destroy_frame() = 0;   // the typed part owns the outermost frame
 private:
     // This task as a shared_ptr<TaskBase> that owns what its Future's shared_ptr owns (the aliasing
     // constructor): what a scheduled step or a wake-up holds, so the task lives until it has run.
     std::shared_ptr<TaskBase> self() { return {future().shared_from_this(), this}; }
     std::string step_name() { return "<Task " + task_name() + ">"; }   // "Exception in callback <Task main>"
-
     void schedule_step() { loop_.call_soon([task = self()] { task->step(); }, step_name()); }
-
     void wake_up() {
         fut_waiter_.reset();
         step();
@@ -162,33 +145,27 @@ private:
             return;
         }
         started_ = true;
-        std::coroutine_handle<> frame = resume_point_ ? std::exchange(resume_point_, {}) : outer_frame();
+        std::coroutine_handle<> frame = resume_point_ ? std::exchange(resume_point_, {}) : outer_;
         loop_.current_task_ = this;
         frame.resume();
         loop_.current_task_ = nullptr;
-        if (!outer_done()) {
+        if (!outer_.done()) {
             if (loop_.tracing()) loop_.tracer()->suspend(task_name(), fut_waiter_ ? fut_waiter_->name() : "sleep(0): a bare yield");
             return;
         }
         loop_.tasks_.erase(number_);
         finish_from_frame(std::exchange(must_cancel_, false), cancel_message_);
         destroy_frame();
-        if (!loop_.tracing()) return;
-        if (fut.cancelled()) {
-            loop_.tracer()->done(task_name(), "cancelled");
-        } else if (fut.has_exception()) {
-            loop_.tracer()->error(task_name(), "an exception escaped");
-        } else {
-            loop_.tracer()->done(task_name());
-        }
+        if (loop_.tracing() && fut.has_exception()) loop_.tracer()->error(task_name(), "an exception escaped");
+        if (loop_.tracing() && !fut.has_exception()) loop_.tracer()->done(task_name(), fut.cancelled() ? "cancelled" : "");
     }
 
     EventLoop& loop_;
     std::uint64_t number_;                     // its key in the loop's map of pending tasks
+    std::coroutine_handle<> outer_;            // the task's coroutine: resumed by its first step
     std::coroutine_handle<> resume_point_{};   // the innermost frame that waits, if any
     std::shared_ptr<FutureBase> fut_waiter_;   // the future it waits for, if any
-    bool must_cancel_ = false;
-    bool started_ = false;
+    bool must_cancel_ = false, started_ = false;
     int num_cancels_requested_ = 0;
     std::string cancel_message_;
 };
@@ -198,24 +175,17 @@ template <typename T>
 class TaskState final : public FutureState<T>, public TaskBase {
 public:
     TaskState(EventLoop& loop, Coroutine<T> coro, std::string name, std::uint64_t number)
-        : FutureState<T>(loop, std::move(name), true), TaskBase(loop, number), coro_(std::move(coro)) {}
+        : FutureState<T>(loop, std::move(name), true), TaskBase(loop, number, coro.handle()), coro_(std::move(coro)) {}
 
     FutureBase& future() override { return *this; }
     bool cancel(std::string message) override { return request_cancel(std::move(message)); }
 
 private:
-    std::coroutine_handle<> outer_frame() override { return coro_.handle(); }
-    bool outer_done() override { return coro_.done(); }
     void destroy_frame() override { coro_ = Coroutine<T>(); }
     void finish_from_frame(bool cancel_requested, const std::string& message) override {
         auto& promise = coro_.handle().promise();
-        if (promise.error && is_cancellation(promise.error)) {
-            // The cancellation escaped: the task ends CANCELLED, with the message it carried (C28).
-            try {
-                std::rethrow_exception(promise.error);
-            } catch (const CancelledError& e) {
-                this->cancel_now(e.message());
-            }
+        if (std::optional<std::string> why = cancellation_message(promise.error)) {
+            this->cancel_now(*why);   // the cancellation escaped: CANCELLED, with its message (C28)
         } else if (promise.error) {
             this->set_exception(promise.error);
         } else if (cancel_requested) {
@@ -226,7 +196,6 @@ private:
             this->set_result(std::move(*promise.value));
         }
     }
-
     Coroutine<T> coro_;
 };
 
@@ -245,7 +214,6 @@ public:
     [[nodiscard]] const std::string& name() const { return task_->task_name(); }   ///< "Task-3" unless named.
     [[nodiscard]] int cancelling() const { return task_->cancelling(); }   ///< Pending cancel() requests (C29).
     int uncancel() const { return task_->uncancel(); }   ///< Takes one request back; returns how many remain.
-
 private:
     detail::TaskBase* task_;
 };
@@ -271,8 +239,7 @@ public:
     [[nodiscard]] detail::TaskBase* engine() const { return task_; }   ///< The engine (library code).
     /// The task's future, type-erased (library code).
     [[nodiscard]] const std::shared_ptr<detail::FutureBase>& state() const { return state_; }
-    /// Same task.
-    friend bool operator==(const AnyTask& a, const AnyTask& b) { return a.task_ == b.task_; }
+    friend bool operator==(const AnyTask& a, const AnyTask& b) { return a.task_ == b.task_; }   ///< Same task.
 
 private:
     std::shared_ptr<detail::FutureBase> state_;
@@ -300,24 +267,26 @@ Task<T> make_task(EventLoop& loop, Coroutine<T> coro, std::string name) {
     return Task<T>(state);
 }
 
-inline TaskBase* suspend_current_task_on(FutureBase& fut, std::coroutine_handle<> waiting) {
-    TaskBase* task = TaskBase::running(fut.loop());
+template <typename T>
+void FutureAwaiter<T>::await_suspend(std::coroutine_handle<> waiting) {
+    task = TaskBase::running(state->loop());
     if (task == nullptr)
         throw RuntimeError("co_await on a pending future outside a task: wrap the coroutine in a Task "
                            "(create_task or run_until_complete)");
-    if (&task->future() == &fut) throw RuntimeError("Task cannot await on itself: " + task->task_name());
-    task->suspend_on(fut, waiting);
-    return task;
+    if (&task->future() == state) throw RuntimeError("Task cannot await on itself: " + task->task_name());   // C31
+    task->suspend_on(*state, waiting);
 }
 
-inline void deliver_pending_cancel(TaskBase* task, FutureBase* waited) { task->deliver_pending_cancel(waited); }
+template <typename T>
+T FutureAwaiter<T>::await_resume() {
+    if (task != nullptr) task->deliver_pending_cancel(state);   // C27, C55
+    return static_cast<T>(state->result());   // for T = void, the cast drops the std::monostate
+}
 
 } // namespace detail
 
 template <typename T>
-Task<T> EventLoop::create_task(Coroutine<T> coro, std::string name) {
-    return detail::make_task(*this, std::move(coro), std::move(name));
-}
+Task<T> EventLoop::create_task(Coroutine<T> coro, std::string name) { return detail::make_task(*this, std::move(coro), std::move(name)); }
 
 /// Schedules `coro` as a Task on the running loop (asyncio.create_task).
 template <typename T>
@@ -325,87 +294,7 @@ Task<T> create_task(Coroutine<T> coro, std::string name = {}) {
     return get_running_loop().create_task(std::move(coro), std::move(name));
 }
 
-template <typename T>
-T EventLoop::run_until_complete(Future<T> future) {
-    check_open();
-    if (running_) throw RuntimeError("This event loop is already running");
-    const CallbackId id = future.state()->add_callback([this](detail::FutureBase&) { stop(); }, "stop the loop");
-    try {
-        run_forever();
-    } catch (...) {
-        future.state()->remove_callback(id);
-        throw;
-    }
-    future.state()->remove_callback(id);
-    if (!future.done()) throw RuntimeError("Event loop stopped before Future completed.");
-    return future.result();
-}
-
-template <typename T>
-T EventLoop::run_until_complete(Coroutine<T> main) {
-    return run_until_complete(Future<T>(create_task(std::move(main))));
-}
-
-inline std::vector<AnyTask> EventLoop::all_tasks() const {
-    std::vector<AnyTask> out;
-    for (const auto& [number, t] : tasks_) out.emplace_back(t->future().shared_from_this(), t.get());
-    return out;
-}
-
-inline void EventLoop::close() {
-    if (running_) throw RuntimeError("Cannot close a running event loop");
-    if (closed_) return;   // idempotent (C12)
-    closed_ = true;
-    // Pending tasks first: destroying their frames may release what other callbacks hold.
-    auto pending = std::exchange(tasks_, {});
-    for (auto& [number, task] : pending) task->destroy_pending();
-    pending.clear();
-    ready_.clear();
-    for (auto& t : timers_) t->cancelled_count = nullptr;
-    timers_.clear();
-    cancelled_timers_ = 0;
-    for (auto* table : {&readers_, &writers_})
-        for (auto& [fd, handle] : *table) selector_->set_interest(fd, false, false);
-    readers_.clear();
-    writers_.clear();
-}
-
-/// What awaiting an `A` produces: T for Coroutine<T>, Task<T> and Future<T>.
-template <typename A>
-struct AwaitResult;
-/// @cond
-template <typename T>
-struct AwaitResult<Coroutine<T>> {
-    using type = T;
-};
-template <typename T>
-struct AwaitResult<Future<T>> {
-    using type = T;
-};
-template <typename T>
-struct AwaitResult<Task<T>> {
-    using type = T;
-};
-/// @endcond
-/// Shorthand for AwaitResult<A>::type.
-template <typename A>
-using await_result_t = typename AwaitResult<std::decay_t<A>>::type;
-
-/// A Future for any awaitable: a Future or Task as it is, a coroutine wrapped in a new Task on the
-/// running loop (asyncio.ensure_future).
-template <typename T>
-Future<T> ensure_future(Future<T> f) {
-    return f;
-}
-/// A Task is already a Future.
-template <typename T>
-Future<T> ensure_future(Task<T> t) {
-    return Future<T>(t.state());
-}
-/// A coroutine becomes a Task on the running loop.
-template <typename T>
-Future<T> ensure_future(Coroutine<T> c) {
-    return Future<T>(create_task(std::move(c)).state());
-}
-
 } // namespace looplab::stage05
+
+#include "loop_tasks.hpp"      // the loop's own task-aware methods: run_until_complete, all_tasks, close
+#include "ensure_future.hpp"   // the toolkit's ensure_future() and await_result_t, until the split
