@@ -249,6 +249,23 @@ TEST_CASE("C26 cancel() on a task waiting for a future cancels that future - the
     CHECK(t.cancelled());
 }
 
+TEST_CASE("C55 two cancel() requests with different messages on a task waiting for a future: the first message is delivered, the second only raises the count") {
+    LoopFixture f;
+    Future<int> fut(f.loop);
+    std::vector<std::string> log;
+    Task<int> t = f.loop.create_task(catch_cancel(fut, &log));
+    stage05_test::step(f.loop);
+    CHECK(t.cancel("m1"));   // cancels the future, with m1
+    CHECK(t.cancel("m2"));   // the future is done already: the task is only marked
+    CHECK(t.cancelling() == 2);
+    CHECK(fut.cancelled());
+    stage05_test::step(f.loop);
+    // asyncio's Task.__step keeps the CancelledError the future raises (m1) and clears the mark.
+    CHECK(log == std::vector<std::string>{"caught: m1"});
+    CHECK(t.cancelled());
+    CHECK(t.cancelling() == 2);
+}
+
 namespace {
 Coroutine<int> busy_then_return(Future<int> fut, std::vector<std::string>* log) {
     log->push_back("waiting");
@@ -515,15 +532,16 @@ TEST_CASE("task: names, all_tasks(), and a destroyed unstarted coroutine frees i
     CHECK(a.result() + b.result() == 3);
 }
 
-// Internals added for speed (future.hpp, task.hpp): they must not change what a program observes.
+// Orders a program can observe: registration order survives removals, a task's wake-up is one
+// done-callback among the others, and all_tasks() keeps creation order.
 
-TEST_CASE("internals: the first registration lives in the future itself, and removing it keeps the order") {
+TEST_CASE("future: removing the first done-callback keeps the registration order of the others") {
     LoopFixture f;
     Future<int> fut(f.loop);
     std::vector<std::string> log;
     const CallbackId a = fut.add_done_callback([&](const Future<int>&) { log.push_back("a"); });
     fut.add_done_callback([&](const Future<int>&) { log.push_back("b"); });
-    CHECK(fut.remove_done_callback(a) == 1);   // the one stored in place
+    CHECK(fut.remove_done_callback(a) == 1);
     fut.add_done_callback([&](const Future<int>&) { log.push_back("c"); });
     fut.set_result(1);
     CHECK(f.loop.ready_count() == 2);
@@ -539,7 +557,7 @@ Coroutine<void> log_when_done(Future<int> fut, std::vector<std::string>* log) {
 Coroutine<void> wait_on(Future<int> fut) { co_await fut; }
 } // namespace
 
-TEST_CASE("internals: a task's wake-up is queued in registration order among the future's callbacks") {
+TEST_CASE("task: a task's wake-up is scheduled in registration order among the future's done-callbacks") {
     LoopFixture f;
     Future<int> fut(f.loop);
     std::vector<std::string> log;
@@ -554,7 +572,7 @@ TEST_CASE("internals: a task's wake-up is queued in registration order among the
     CHECK(log == std::vector<std::string>{"before", "task", "after"});
 }
 
-TEST_CASE("internals: the loop's list of pending tasks stays in creation order when a task in the middle ends") {
+TEST_CASE("task: all_tasks() keeps creation order when a task in the middle ends") {
     LoopFixture f;
     Future<int> first(f.loop);
     Future<int> middle(f.loop);

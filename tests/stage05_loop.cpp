@@ -364,20 +364,3 @@ TEST_CASE("selector: a ready pipe is reported readable, a full-enough pipe writa
     s.set_interest(p.write.get(), false, false);
     CHECK(s.size() == 1);
 }
-
-TEST_CASE("internals: with callbacks ready and no fd watched, an iteration makes no select() call") {
-    std::vector<std::optional<Duration>> timeouts;
-    stage05_test::ManualClock clock;
-    auto selector = std::make_unique<stage05_test::RecordingSelector>(&timeouts);
-    selector->watched = 0;
-    EventLoop loop(clock, std::move(selector));
-    int runs = 0;
-    loop.call_soon([&] { ++runs; });
-    loop.run_once();   // a callback is ready and there is nothing to watch: no system call
-    CHECK(runs == 1);
-    CHECK(timeouts.empty());
-    loop.call_later(seconds(1), [&] { ++runs; });
-    loop.run_once();   // time to wait: select() does the waiting
-    REQUIRE(timeouts.size() == 1);
-    CHECK(timeouts[0] == seconds(1));
-}

@@ -2,33 +2,26 @@
 /// @brief Coroutine<T>: a lazy coroutine that runs inline when awaited, by symmetric transfer.
 ///
 /// **What this file adds.** A coroutine function returning Coroutine<T> does nothing when called: it
-/// returns a handle to a suspended frame (as in Python, where calling an `async def` only makes a
-/// coroutine object). Awaiting it, `T v = co_await child(...)`, *runs it inline*: the awaiting frame
-/// suspends and jumps straight into the child (symmetric transfer: await_suspend returns the child's
-/// handle, which the compiler turns into a jump), the child runs until it finishes, and its final
-/// suspend jumps straight back. No loop iteration passes, no other task runs in between: awaiting a
-/// coroutine is a function call, not a scheduling point. Only awaiting a pending Future (or sleep(0))
-/// gives the loop back, and then the whole chain of inline frames suspends together; the Task
-/// remembers the innermost one and resumes exactly that frame when the Future completes (task.hpp).
-///
-/// To make a coroutine run *concurrently* with its caller, hand it to create_task(): that is the
-/// difference the `await-vs-task` demo shows.
+/// returns a suspended frame (as calling an `async def` only makes a coroutine object). Awaiting it,
+/// `T v = co_await child(...)`, *runs it inline*: the awaiting frame suspends and jumps straight into
+/// the child, which runs until it finishes and jumps straight back. No other task runs in between:
+/// awaiting a coroutine is a function call, not a scheduling point. Only awaiting a pending Future
+/// (or sleep(0)) gives the loop back; then the whole chain of inline frames stays suspended, and the
+/// Task resumes exactly the innermost frame when the Future completes (task.hpp). To run a coroutine
+/// *concurrently* with its caller, hand it to create_task(): the `await-vs-task` demo shows both.
 ///
 /// **Why symmetric transfer.** If await_suspend resumed the child with `child.resume()` (a call), each
-/// level of a synchronous chain would add a C stack frame: a loop doing a million `co_await ready()`
-/// would pile up a million frames' worth of stack. Returning the handle instead lets the compiler
+/// level of a synchronous chain would add a C stack frame: a million `co_await ready()` in a loop
+/// would pile up a million frames of stack. Returning the child's handle instead lets the compiler
 /// emit a tail call (GCC needs -foptimize-sibling-calls, which the build turns on), so the stack stays
-/// flat however many awaits complete synchronously. A test awaits a ready coroutine a million times
-/// and measures the stack.
+/// flat. A test awaits a ready coroutine a million times and measures the stack.
 ///
 /// **Frames.** Each frame is allocated through frames::allocate, so tests can prove that every frame is
-/// freed exactly once. The Coroutine object owns its frame and destroys it when it goes away; a frame
-/// that is suspended inside a chain is destroyed by whoever owns the awaiting frame (the temporary
-/// Coroutine lives in the awaiting frame). Tearing down a deep *suspended* chain is therefore
-/// recursive, one C++ frame per level; deep chains that finish normally free each frame as they go.
+/// freed exactly once. A Coroutine owns its frame; a child suspended inside a chain is owned by the
+/// temporary Coroutine in its parent's frame, so tearing down a deep *suspended* chain is recursive.
 ///
-/// **What it leaves out.** Python's coroutine methods send()/throw()/close() (the Task is the only
-/// driver here), and awaiting the same coroutine twice (an error, as in Python).
+/// **What it leaves out.** Python's send()/throw()/close() (the Task is the only driver here), and
+/// awaiting the same coroutine twice (an error, as in Python).
 ///
 /// **What it costs.** One heap allocation per call (the frame), two indirect jumps per await.
 #pragma once

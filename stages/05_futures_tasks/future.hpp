@@ -1,53 +1,40 @@
 /// @file
 /// @brief Future<T>: a slot for a result that arrives later, and the callbacks to run when it does.
 ///
-/// **What this file adds.** The loop (event_loop.hpp) only runs callbacks. A Future is how a callback
-/// hands a *value* to someone who waits for it: it is pending until somebody calls set_result() or
-/// set_exception() (or cancel()), and then it schedules its done-callbacks, each through the loop's
-/// call_soon(), never synchronously (C17, C18). A coroutine running inside a Task can `co_await` a
-/// Future: if it is already done the value comes back at once, without suspending (C20); if not, the
-/// coroutine suspends and its Task registers a wake-up callback on the Future (task.hpp).
-///
-/// The three states, as in asyncio:
+/// **What this file adds.** The loop only runs callbacks. A Future is how a callback hands a *value*
+/// to someone who waits for it: it is pending until somebody calls set_result() or set_exception()
+/// (or cancel()), and then each of its done-callbacks is scheduled with the loop's call_soon(), in
+/// registration order (C17, C18). A coroutine in a Task can `co_await` a Future: if it is done the
+/// value comes back at once, without suspending (C20); if not, the Task registers its wake-up as one
+/// more done-callback (task.hpp).
 /// ```
 ///            set_result / set_exception
 ///  PENDING ------------------------------> FINISHED
-///     |
 ///     +----------- cancel() -------------> CANCELLED   (result() throws CancelledError)
 /// ```
-/// A Future leaves PENDING exactly once: setting a done future again is an InvalidStateError, and
-/// cancel() on a done future returns false (C15, C16).
+/// A Future leaves PENDING exactly once: setting a done future is an InvalidStateError, and cancel()
+/// on a done future returns false (C15, C16).
 ///
-/// **Why callbacks go through call_soon.** If set_result() called the callbacks directly, the code that
-/// completes a Future would run arbitrary other code in the middle of its own work: re-entrancy, deep
-/// stacks, and ordering that depends on who completed what. Scheduling them keeps every callback a
-/// separate step of the loop, in registration order.
+/// **Why through call_soon.** Called from set_result(), a callback would run in the middle of the code
+/// that completes the future: re-entrancy, deep stacks, an order that depends on who completed what.
 ///
-/// **Diagnostics.** An exception stored in a Future that nobody ever looked at is a bug being
-/// swallowed. When such a Future is destroyed it reports "Future exception was never retrieved"
-/// through the loop's exception handler (C21). Python finds out when the garbage collector frees the
-/// future; C++ knows exactly when the last Future handle goes.
+/// **Diagnostics.** An exception stored in a Future nobody looked at is a bug being swallowed: when
+/// such a Future dies it reports "Future exception was never retrieved" (C21), at the moment its last
+/// holder (a handle, a scheduled callback, a waiting task) lets go; Python waits for its collector.
 ///
-/// **Ownership.** Future<T> is a cheap handle to shared state: copies refer to the same future, which
-/// lives as long as its last handle, its pending callbacks or a task waiting on it. A Future must not
-/// be completed after its loop was destroyed.
+/// **What it leaves out.** Thread safety (as asyncio), and move-only results: several awaiters may read
+/// one Future, so result() hands out a copy and T must be copyable.
 ///
-/// **What it leaves out.** Thread safety (asyncio's Future is not thread-safe either;
-/// concurrent.futures is a different class), and move-only results: several awaiters may read one
-/// Future, so result() hands out a copy and T must be copyable (a `std::shared_ptr` carries the rest).
-///
-/// **What it costs.** One shared heap object per future (about 170 bytes), with room for one
-/// registration: usually the task that awaits it. Each further registration is a 16-byte entry in a
-/// vector, and a callback that is not a task's wake-up also carries a small heap record (its
-/// std::function and name). Completing the future queues one ready-queue entry per registration, as
-/// call_soon() would, but without a Handle: nobody can cancel these (event_loop.hpp).
+/// **What it costs.** One shared heap object per future; per done-callback, a vector entry (its
+/// std::function, its name, and for remove_done_callback(fn) a copy of the callable). Completing it
+/// makes one call_soon() per callback: a Handle, and a std::function carrying future and callback,
+/// too big for std::function's small buffer. A production runtime keeps the usual single
+/// registration, the awaiting task, in the future itself and wakes it without a Handle (stage 09).
 #pragma once
 
 #include <concepts>
 #include <coroutine>
 #include <cstdint>
-#include <cstddef>
-#include <exception>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -55,7 +42,6 @@
 #include <string>
 #include <type_traits>
 #include <typeinfo>
-#include <utility>
 #include <variant>
 #include <vector>
 
@@ -74,14 +60,11 @@ namespace detail {
 /// What every Future has, whatever its result type: state, exception, callbacks, reports.
 class FutureBase : public std::enable_shared_from_this<FutureBase> {
 public:
-    /// The three states of the file comment.
-    enum class State { Pending, Cancelled, Finished };
+    enum class State { Pending, Cancelled, Finished };   // the three states of the file comment
 
-    FutureBase(EventLoop& loop, std::string name, bool is_task)
-        : loop_(&loop), name_(std::move(name)), is_task_(is_task) {}
+    FutureBase(EventLoop& loop, std::string name, bool is_task) : loop_(&loop), name_(std::move(name)), is_task_(is_task) {}
     FutureBase(const FutureBase&) = delete;
     FutureBase& operator=(const FutureBase&) = delete;
-
     /// The C21 / C33 report: an exception nobody retrieved dies with its future.
     virtual ~FutureBase() {
         if (state_ == State::Finished && exception_ && !retrieved_)
@@ -103,9 +86,8 @@ public:
     /// Cancels this future itself, now (C16).
     bool cancel_now(std::string message) {
         if (state_ != State::Pending) return false;
-        state_ = State::Cancelled;
         cancel_message_ = std::move(message);
-        schedule_callbacks();
+        finish(State::Cancelled);
         return true;
     }
 
@@ -115,143 +97,81 @@ public:
         exception_ = std::move(error);
         retrieved_ = false;
         reporter_ = loop_->reporter_;   // for the C21 report, which may come after the loop is gone
-        state_ = State::Finished;
-        schedule_callbacks();
+        finish(State::Finished);
     }
 
-    /// The stored exception (null after a result); marks it retrieved. CancelledError when cancelled,
-    /// InvalidStateError while pending.
+    /// The stored exception (null after a result); marks it retrieved. Throws like result() otherwise.
     std::exception_ptr exception() {
-        if (state_ == State::Cancelled) throw CancelledError(cancel_message_);
-        if (state_ == State::Pending) throw InvalidStateError(name_ + ": exception is not set (the future is pending)");
-        retrieved_ = true;
+        check_outcome("exception");
         return exception_;
     }
 
     /// What result() does before it returns a value: throw for every state that has none.
     void rethrow_unless_result() {
-        if (state_ == State::Cancelled) throw CancelledError(cancel_message_);
-        if (state_ == State::Pending) throw InvalidStateError(name_ + ": result is not set (the future is pending)");
-        retrieved_ = true;
+        check_outcome("result");
         if (exception_) std::rethrow_exception(exception_);
     }
 
     /// Marks the exception as looked at, so no report is made (gather does this for its children).
     void mark_retrieved() { retrieved_ = true; }
 
-    /// Registers a task's wake-up: when this future is done, `task`'s next step is queued (a TaskStep,
-    /// no allocation). Used by the awaiter of a pending future (task.hpp).
-    void add_waiter(TaskBase* task) { add_entry(Entry{task, nullptr}); }
-
-    /// Registers `fn`, an internal callback (gather's bookkeeping, run_until_complete's stop), named
-    /// by the string literal `label`.
-    CallbackId add_callback(std::function<void(FutureBase&)> fn, const char* label) {
-        return add_other(Callback{CallbackId{++last_id_}, std::move(fn), label, nullptr});
-    }
-
-    /// Registers a user's done-callback: `user` holds its name and, when it can be compared, a copy
-    /// of it for remove_done_callback(fn).
-    CallbackId add_user_callback(std::function<void(FutureBase&)> fn, std::unique_ptr<UserCallback> user) {
-        return add_other(Callback{CallbackId{++last_id_}, std::move(fn), nullptr, std::move(user)});
+    /// Registers `fn`, called with this future once it is done (through call_soon, also when it is done
+    /// already: C18). `name` is for traces and reports; `key` (of type `key_type`) for remove_matching().
+    CallbackId add_callback(std::function<void(FutureBase&)> fn, std::string name,
+                            const std::type_info* key_type = nullptr, std::shared_ptr<const void> key = nullptr) {
+        const CallbackId id{++last_id_};
+        callbacks_.push_back(Callback{id, std::move(fn), std::move(name), key_type, std::move(key)});
+        if (done()) schedule_callbacks();
+        return id;
     }
 
     /// Removes the registration `id`; returns whether it was there.
     bool remove_callback(CallbackId id) {
-        return remove_if([&](const Callback& c) { return c.id.value == id.value; }) > 0;
+        return std::erase_if(callbacks_, [&](const Callback& c) { return c.id.value == id.value; }) > 0;
     }
 
     /// Removes every registration whose key equals `fn` (C19); returns how many.
     template <typename F>
     std::size_t remove_matching(const F& fn) {
-        return remove_if([&](const Callback& c) {
-            return c.user && c.user->key_type != nullptr && *c.user->key_type == typeid(F) &&
-                   *static_cast<const F*>(c.user->key.get()) == fn;
+        return std::erase_if(callbacks_, [&](const Callback& c) {
+            return c.key_type != nullptr && *c.key_type == typeid(F) && *static_cast<const F*>(c.key.get()) == fn;
         });
     }
 
 protected:
-    /// Moves the future to FINISHED (the typed part stored the value first).
-    void finish_with_result() {
-        state_ = State::Finished;
+    /// Leaves PENDING for `to`, and schedules the callbacks.
+    void finish(State to) {
+        state_ = to;
         schedule_callbacks();
     }
 
 private:
-    // A registration that is not a task's wake-up: what to call, and what it is called.
+    // CancelledError when cancelled, InvalidStateError while pending; else `what` counts as retrieved.
+    void check_outcome(const char* what) {
+        if (state_ == State::Cancelled) throw CancelledError(cancel_message_);
+        if (state_ == State::Pending) throw InvalidStateError(name_ + ": " + what + " is not set (the future is pending)");
+        retrieved_ = true;
+    }
+
     struct Callback {
         CallbackId id;
         std::function<void(FutureBase&)> fn;
-        const char* label;                    // an internal callback's name
-        std::unique_ptr<UserCallback> user;   // a user's callback's name and identity
-    };
-    // One registration, 16 bytes: a task to wake, or a Callback (a heap record: only gather,
-    // wait_for, run_until_complete and user callbacks pay for one).
-    struct Entry {
-        TaskBase* task;
-        std::unique_ptr<Callback> callback;
-        [[nodiscard]] bool empty() const { return task == nullptr && !callback; }
+        std::string name;
+        const std::type_info* key_type;     // for remove_done_callback(fn): the callable's type (null:
+        std::shared_ptr<const void> key;    // not comparable, removable by id only) and a copy of it
     };
 
-    void add_entry(Entry e) {
-        // first_ is used only while more_ is empty, so registration order is first_, then more_.
-        if (first_.empty() && more_.empty()) {
-            first_ = std::move(e);
-        } else {
-            more_.push_back(std::move(e));
-        }
-        if (state_ != State::Pending) schedule_callbacks();   // already done: still via the ready queue (C18)
-    }
-
-    CallbackId add_other(Callback c) {
-        const CallbackId id = c.id;
-        add_entry(Entry{nullptr, std::make_unique<Callback>(std::move(c))});
-        return id;
-    }
-
-    template <typename Match>
-    std::size_t remove_if(const Match& match) {
-        std::size_t removed = 0;
-        if (first_.callback && match(*first_.callback)) {
-            first_ = Entry{};
-            ++removed;
-        }
-        return removed + std::erase_if(more_, [&](const Entry& e) { return e.callback && match(*e.callback); });
-    }
-
-    // Every callback becomes one ready-queue entry, in registration order (C17), as call_soon() would
-    // queue it: a waiting task becomes a TaskStep; any other callback a DoneCallback, which keeps the
-    // future alive until it has run. Neither needs a Handle: nobody can cancel them. On a closed loop
-    // nothing will ever run again, so the callbacks are dropped (this happens while close() destroys
-    // pending tasks, whose destructors may release a Lock or complete a Future).
+    // One call_soon() per callback, in registration order (C17); each keeps the future alive until it
+    // has run. On a closed loop nothing will ever run again, so they are dropped (this happens while
+    // close() destroys pending tasks, whose destructors may release a Lock or complete a Future).
     void schedule_callbacks() {
-        Entry first = std::exchange(first_, Entry{});
-        std::vector<Entry> more = std::exchange(more_, {});
+        std::vector<Callback> callbacks = std::exchange(callbacks_, {});
         if (loop_->is_closed()) return;
-        schedule(first);
-        for (Entry& e : more) schedule(e);
-    }
-
-    void schedule(Entry& e) {
-        if (loop_->tracing() && !e.empty()) trace_scheduled(e);
-        if (e.task != nullptr) {
-            loop_->ready_.push_back(TaskStep{e.task});
-        } else if (e.callback) {
-            Callback& c = *e.callback;
-            loop_->ready_.push_back(DoneCallback{shared_from_this(), std::move(c.fn), c.label, std::move(c.user)});
+        for (Callback& c : callbacks) {
+            // --trace: the step between a result and a task's wake-up (the recv-chain demo shows it).
+            if (loop_->tracing()) loop_->tracer()->note(name_, "call_soon(" + c.name + ")");
+            loop_->call_soon([self = shared_from_this(), fn = std::move(c.fn)] { fn(*self); }, std::move(c.name));
         }
-    }
-
-    // --trace: one note per done-callback scheduled, the step between a result and a task's wake-up.
-    void trace_scheduled(const Entry& e) const {
-        std::string who = "callback";
-        if (e.task != nullptr) {
-            who = task_step_name(e.task);
-        } else if (e.callback && e.callback->user) {
-            who = e.callback->user->name;
-        } else if (e.callback && e.callback->label != nullptr) {
-            who = e.callback->label;
-        }
-        loop_->tracer()->note(name_, "call_soon(" + who + ")");
     }
 
     EventLoop* loop_;
@@ -262,10 +182,7 @@ private:
     bool retrieved_ = true;
     std::exception_ptr exception_;
     std::string cancel_message_;
-    // Most futures have exactly one registration, the task awaiting them: it is stored in place
-    // (no allocation); any more go to the vector.
-    Entry first_{};
-    std::vector<Entry> more_;
+    std::vector<Callback> callbacks_;
     std::uint64_t last_id_ = 0;
 };
 
@@ -282,7 +199,7 @@ public:
     void set_result(Stored<T> value) {
         if (done()) throw InvalidStateError(name() + ": set_result() on a future that is already done");
         value_ = std::move(value);
-        finish_with_result();
+        this->finish(FutureBase::State::Finished);
     }
 
     /// The value, after the checks of rethrow_unless_result().
@@ -295,34 +212,16 @@ private:
     std::optional<Stored<T>> value_;
 };
 
-class TaskBase;
-
-// The handshake between an awaited Future and the Task running the awaiting coroutine, declared in
-// event_loop.hpp and defined in task.hpp (include it whenever you await a Future): it registers the
-// task's wake-up on the future and returns the task, or throws when no task is running or the task
-// would await itself (C31).
-/// After the wake-up: throws CancelledError into the coroutine when the task was asked to cancel
-/// while its future was already done (C27). Defined in task.hpp.
-void deliver_pending_cancel(TaskBase* task);
-
-/// The awaiter behind `co_await future`.
+/// The awaiter behind `co_await future`. Suspending is a handshake with the Task that runs the
+/// awaiting coroutine, so the two methods that need it are defined in task.hpp.
 template <typename T>
 struct FutureAwaiter {
-    // A plain pointer: the Future being awaited is the co_await's operand, alive until it resumes.
-    FutureState<T>* state;
-    TaskBase* task = nullptr;
+    FutureState<T>* state;     // the co_await's operand: alive until the coroutine resumes
+    TaskBase* task = nullptr;  // set when we suspended
 
-    // Already done: no suspension at all (C20).
-    bool await_ready() const noexcept { return state->done(); }
-    void await_suspend(std::coroutine_handle<> waiting) { task = suspend_current_task_on(*state, waiting); }
-    T await_resume() {
-        if (task != nullptr) deliver_pending_cancel(task);
-        if constexpr (std::is_void_v<T>) {
-            state->result();
-        } else {
-            return state->result();
-        }
-    }
+    bool await_ready() const noexcept { return state->done(); }   // done: no suspension at all (C20)
+    void await_suspend(std::coroutine_handle<> waiting);         // registers the task's wake-up
+    T await_resume();                                             // the value, or an exception
 };
 
 } // namespace detail
@@ -341,44 +240,26 @@ public:
     /// Wraps existing shared state (tasks and gather make their own states).
     explicit Future(std::shared_ptr<detail::FutureState<T>> state) : state_(std::move(state)) {}
 
-    /// True once finished or cancelled.
-    [[nodiscard]] bool done() const { return state_->done(); }
-    /// True once cancelled.
-    [[nodiscard]] bool cancelled() const { return state_->cancelled(); }
+    [[nodiscard]] bool done() const { return state_->done(); }             ///< Finished or cancelled.
+    [[nodiscard]] bool cancelled() const { return state_->cancelled(); }   ///< True once cancelled.
 
     /// The value. Throws InvalidStateError while pending, CancelledError when cancelled, and the
     /// stored exception when there is one (which then counts as retrieved).
-    T result() const {
-        if constexpr (std::is_void_v<T>) {
-            state_->result();
-        } else {
-            return state_->result();
-        }
-    }
-    /// The stored exception, or null when the future has a value. Throws like result() for the other
-    /// states.
+    T result() const { return static_cast<T>(state_->result()); }
+    /// The stored exception, or null when the future has a value; throws like result() otherwise.
     [[nodiscard]] std::exception_ptr exception() const { return state_->exception(); }
 
     /// Completes the future with `value` and schedules its callbacks. InvalidStateError if done.
-    template <typename V = T>
-        requires(!std::is_void_v<V>)
-    void set_result(V value) const {
-        state_->set_result(std::move(value));
-    }
+    template <typename V = T> requires(!std::is_void_v<V>)
+    void set_result(V value) const { state_->set_result(std::move(value)); }
     /// Completes a Future<void>.
-    template <typename V = T>
-        requires std::is_void_v<V>
-    void set_result() const {
-        state_->set_result(std::monostate{});
-    }
+    template <typename V = T> requires std::is_void_v<V>
+    void set_result() const { state_->set_result(std::monostate{}); }
     /// Completes the future with an exception. InvalidStateError if done.
     void set_exception(std::exception_ptr error) const { state_->set_exception(std::move(error)); }
     /// Convenience: `f.set_exception(std::runtime_error("boom"))`.
-    template <typename E>
-        requires(!std::is_same_v<std::decay_t<E>, std::exception_ptr>)
-    void set_exception(E error) const {
-        state_->set_exception(std::make_exception_ptr(std::move(error)));
-    }
+    template <typename E> requires(!std::is_same_v<std::decay_t<E>, std::exception_ptr>)
+    void set_exception(E error) const { state_->set_exception(std::make_exception_ptr(std::move(error))); }
 
     /// Cancels a pending future (returns true); a done future is left alone (returns false).
     bool cancel(std::string message = {}) const { return state_->cancel(std::move(message)); }
@@ -386,26 +267,20 @@ public:
     /// Runs `fn(future)` once the future is done, through call_soon (also when it is done already).
     /// Function pointers and other equality-comparable callables can later be removed by value;
     /// any callable can be removed by the returned id.
-    template <typename F>
-        requires std::invocable<F&, const Future<T>&>
+    template <typename F> requires std::invocable<F&, const Future<T>&>
     CallbackId add_done_callback(F fn, std::string name = "done callback") const {
-        auto user = std::make_unique<detail::UserCallback>(detail::UserCallback{std::move(name), nullptr, nullptr});
-        if constexpr (std::equality_comparable<F>) {
-            user->key_type = &typeid(F);
-            user->key = std::make_shared<F>(fn);
-        }
-        return state_->add_user_callback(
+        const std::type_info* key_type = nullptr;
+        std::shared_ptr<const void> key;
+        if constexpr (std::equality_comparable<F>) { key_type = &typeid(F); key = std::make_shared<const F>(fn); }
+        return state_->add_callback(
             [fn = std::move(fn)](detail::FutureBase& base) mutable {
                 fn(Future<T>(std::static_pointer_cast<detail::FutureState<T>>(base.shared_from_this())));
             },
-            std::move(user));
+            std::move(name), key_type, std::move(key));
     }
     /// Removes every registration of `fn` (compared with ==) and returns how many there were (C19).
-    template <typename F>
-        requires std::equality_comparable<F>
-    std::size_t remove_done_callback(F fn) const {
-        return state_->remove_matching(fn);
-    }
+    template <typename F> requires std::equality_comparable<F>
+    std::size_t remove_done_callback(F fn) const { return state_->remove_matching(fn); }
     /// Removes the registration `id`; returns 1 if it was there, else 0.
     std::size_t remove_done_callback(CallbackId id) const { return state_->remove_callback(id) ? 1 : 0; }
 
@@ -414,8 +289,7 @@ public:
 
     /// The shared state (library code: tasks, gather, wait_for).
     [[nodiscard]] const std::shared_ptr<detail::FutureState<T>>& state() const { return state_; }
-    /// The name given at creation.
-    [[nodiscard]] const std::string& name() const { return state_->name(); }
+    [[nodiscard]] const std::string& name() const { return state_->name(); }   ///< The name given at creation.
     /// Two handles to the same future.
     friend bool operator==(const Future& a, const Future& b) { return a.state_ == b.state_; }
 

@@ -3,23 +3,22 @@
 ///
 /// **What this file adds.** Until stage 04 the loop's unit of work was a coroutine. From here on it is a
 /// *callback*: a `std::function<void()>` the loop promises to call once (call_soon, call_later) or
-/// every time a file descriptor is ready (add_reader). A Handle is the receipt for that promise. It
-/// lets the caller take the promise back (`cancel()`), and it lets the loop keep the callback in its
-/// ready queue, its timer heap or its fd table without copying it.
+/// every time a file descriptor is ready (add_reader). A Handle is the receipt for that promise: the
+/// caller can take it back (`cancel()`), and the loop keeps the same record in its ready queue, its
+/// timer heap or its fd table. Everything the loop runs is a Handle, as in asyncio: a task's steps
+/// and a future's done-callbacks too.
 ///
 /// **Why cancel() only sets a flag.** A cancelled timer may sit anywhere in the heap; finding and
 /// removing it would cost O(n). So, like asyncio, the loop leaves it where it is and drops it when it
-/// reaches the top (lazy deletion), and rebuilds the heap only when cancelled timers are the majority
-/// (event_loop.hpp, run_once()). cancel() frees the callback's captures at once, though, so a cancelled
-/// timer does not keep a Future or a Task alive for hours.
+/// reaches the top (lazy deletion); cancel() tells the loop, which rebuilds the heap when cancelled
+/// timers are the majority (C08). cancel() frees the callback's captures at once, though, so a
+/// cancelled timer does not keep a Future or a Task alive for hours.
 ///
 /// **What it leaves out.** asyncio's handles also remember where they were created (for debug mode)
 /// and carry a contextvars Context; looplab has neither.
 ///
 /// **What it costs.** One shared heap object per scheduled callback, holding the std::function (which
-/// may allocate again for large captures) and a name for messages and traces. That is why the loop
-/// uses Handles only for what a caller can cancel: a task's next step and a future's done-callbacks
-/// go into the ready queue without one (event_loop.hpp).
+/// allocates again for captures bigger than two pointers) and a name for messages and traces.
 #pragma once
 
 #include <cstddef>
@@ -37,19 +36,23 @@ namespace detail {
 
 /// What a Handle shares with the loop.
 struct HandleState {
-    std::function<void()> callback;      ///< what to call; emptied by cancel()
-    std::string name;                    ///< for "Exception in callback <name>" and traces
-    bool cancelled = false;              ///< set by cancel(); the loop skips the handle
-    bool running = false;                ///< true while the loop is calling it
-    Duration when{};                     ///< timers: the deadline
-    std::uint64_t seq = 0;               ///< timers: scheduling order, breaks deadline ties (FIFO)
-    std::size_t* heap_cancelled = nullptr; ///< timers in the heap: the loop's count of cancelled timers
+    HandleState(std::function<void()> cb, std::string n) : callback(std::move(cb)), name(std::move(n)) {}
+
+    std::function<void()> callback;   ///< what to call; emptied by cancel()
+    std::string name;                 ///< for "Exception in callback <name>" and traces
+    bool cancelled = false;           ///< set by cancel(); the loop skips the handle
+    bool running = false;             ///< true while the loop is calling it
+    Duration when{};                  ///< timers: the deadline
+    std::uint64_t seq = 0;            ///< timers: scheduling order, breaks deadline ties (FIFO)
+    /// A timer in the loop's heap: the loop's count of cancelled timers (asyncio's
+    /// `_timer_handle_cancelled`). Null once the timer has left the heap.
+    std::size_t* cancelled_count = nullptr;
 
     /// Idempotent: a second cancel() changes nothing (C09).
     void cancel() {
         if (cancelled) return;
         cancelled = true;
-        if (heap_cancelled != nullptr) ++*heap_cancelled;
+        if (cancelled_count != nullptr) ++*cancelled_count;
         // Free the captures now, unless the callback is running: destroying a std::function while it
         // executes would pull its captures out from under it. The loop frees it when the call returns.
         if (!running) callback = nullptr;
@@ -62,8 +65,7 @@ struct HandleState {
 /// Copies share the same scheduled callback.
 class Handle {
 public:
-    /// An empty handle (schedules nothing; cancel() does nothing).
-    Handle() = default;
+    Handle() = default;   ///< An empty handle: cancel() does nothing.
     /// Wraps the loop's record (the loop makes handles; user code receives them).
     explicit Handle(std::shared_ptr<detail::HandleState> state) : state_(std::move(state)) {}
 
@@ -72,8 +74,7 @@ public:
     void cancel() {
         if (state_) state_->cancel();
     }
-    /// True once cancel() was called.
-    [[nodiscard]] bool cancelled() const { return state_ && state_->cancelled; }
+    [[nodiscard]] bool cancelled() const { return state_ && state_->cancelled; }   ///< True once cancelled.
     /// The name given when scheduling, used in reports and traces.
     [[nodiscard]] const std::string& name() const {
         static const std::string none;
@@ -89,8 +90,7 @@ private:
 /// A Handle for a callback scheduled at a time (call_later, call_at); it also knows its deadline.
 class TimerHandle : public Handle {
 public:
-    /// An empty timer handle.
-    TimerHandle() = default;
+    TimerHandle() = default;   ///< An empty timer handle.
     /// Wraps the loop's record.
     explicit TimerHandle(std::shared_ptr<detail::HandleState> state) : Handle(std::move(state)) {}
     /// The loop time at which the callback is due.

@@ -2,56 +2,37 @@
 /// @brief Task<T>: a Future that drives a coroutine, one loop callback per step.
 ///
 /// **What this file adds.** The loop runs callbacks; a coroutine wants to be resumed. A Task joins
-/// them. create_task(coro) schedules the task's first *step* with call_soon (C22), so the body does
-/// not start until the loop iterates. A step resumes the coroutine, which runs (through any number
-/// of inline awaits of other coroutines) until it either finishes, or awaits something that is not
-/// ready:
-///  - a pending **Future**: the Future's awaiter tells the task which frame is waiting, and the task
-///    adds a wake-up callback to the Future. When the Future completes, that callback is scheduled
-///    (call_soon), and it runs the next step, which resumes that exact frame (C25);
-///  - **sleep(0)**, a bare yield: the next step is scheduled with call_soon, behind everything already
-///    queued (C24).
-/// When the coroutine finishes, the task's own Future gets its value or its exception, and whoever
-/// awaits the task wakes up in turn. That is the whole trick: a chain of callbacks that looks, from
-/// inside the coroutine, like straight-line code.
-///
+/// them. create_task(coro) schedules the task's first *step* with call_soon (C22). A step resumes the
+/// coroutine, which runs (through any number of inline awaits of other coroutines) until it finishes
+/// or awaits something that is not ready: a pending **Future**, to which the task adds its wake-up as
+/// a done-callback (asyncio's `Task.__wakeup`), scheduled like any other when the Future completes;
+/// its step resumes the innermost frame, the one that awaited (C25). Or **sleep(0)**, a bare yield:
+/// the next step is scheduled behind everything already queued (C24). When the coroutine finishes,
+/// the task's Future gets its value or exception, and whoever awaits the task wakes up in turn.
 /// ```
 ///   loop ──call_soon──▶ step() ──resume──▶ coroutine ──co_await future──▶ (pending)
 ///     ▲                                                                     │
 ///     └──call_soon── future.set_result(v) ◀── add_done_callback(wake-up) ◀──┘
 /// ```
+/// **Cancellation** is a request, delivered as an exception at an await (C26-C30). cancel() on a task
+/// waiting for a Future cancels that Future, and the `co_await` throws the Future's CancelledError
+/// when the task wakes; a second cancel() meanwhile only counts: the first message is delivered, as in
+/// asyncio (C55). cancel() on a task that is not waiting marks it: its next step throws CancelledError
+/// where it resumes (before the first step, none of the body runs, C23). The task ends CANCELLED if the
+/// exception escapes, or if it returns while still marked (C27).
 ///
-/// **Cancellation** is a request, delivered as an exception at an await (C26-C30):
-///  - cancel() on a task waiting for a Future cancels that Future at once; the task wakes on a later
-///    iteration and the awaiting `co_await` throws CancelledError;
-///  - cancel() on a task that is not waiting (already scheduled to run) marks it; its next resume
-///    throws CancelledError at the co_await it resumes from (or, before the first step, none of the
-///    body runs at all, C23);
-///  - the coroutine may catch CancelledError and go on or return a value; the task ends CANCELLED
-///    only if the exception escapes (or it returns while still marked, C27);
-///  - cancelling() counts the requests, uncancel() takes one back (C29).
+/// **Lifetimes.** The loop holds every pending task (asyncio only weakly): a task nobody references
+/// still runs to the end. **Leaves out**: task groups, eager tasks, contextvars, `get_stack()`.
 ///
-/// **Lifetimes.** The loop holds every pending task, so a task nobody references still runs to the
-/// end (asyncio keeps only weak references and asks you to keep your own). A pending task still held
-/// when the loop closes is destroyed and reported: "Task was destroyed but it is pending!"; a task
-/// that failed and whose exception nobody retrieved says "Task exception was never retrieved" when its
-/// last handle goes (C33). A finished task's coroutine frame is freed at once, as CPython drops its
-/// coroutine.
-///
-/// **What it leaves out.** Task groups, eager tasks, contextvars, `get_stack()`, and a task's name
-/// being changed after creation.
-///
-/// **What it costs.** Per task: its shared state (Future + engine + its links in the loop's list of
-/// pending tasks: one allocation of about 300 bytes) and the coroutine frame. Per step: one
-/// ready-queue entry (a TaskStep, no allocation) and, when it waits, one registration on the Future
-/// (stored in the Future itself when it is the first). A production runtime would go further: one
-/// allocation holding both the frame and the task state, and reference counts that are not atomic.
+/// **What it costs.** Per task: its state (Future and engine: one allocation), a node in the loop's map
+/// and the frame. Per step: a Handle; per wait, a done-callback ("<Task name>") and then a Handle. A
+/// production runtime allocates frame and state together and wakes a task without a Handle (stage 09).
 #pragma once
 
 #include <coroutine>
 #include <cstdint>
-#include <exception>
 #include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -69,16 +50,13 @@ namespace detail {
 /// The engine of a task, independent of its result type: stepping, waiting, cancelling.
 class TaskBase {
 public:
-    explicit TaskBase(EventLoop& loop) : loop_(loop) {}
+    TaskBase(EventLoop& loop, std::uint64_t number, std::coroutine_handle<> outer)
+        : loop_(loop), number_(number), outer_(outer) {}
     virtual ~TaskBase() = default;
-    TaskBase(const TaskBase&) = delete;
-    TaskBase& operator=(const TaskBase&) = delete;
 
-    /// The task's name is its future's name (one string per task, not two).
-    [[nodiscard]] const std::string& task_name() { return future().name(); }
-    [[nodiscard]] int cancelling() const { return num_cancels_requested_; }
-    [[nodiscard]] EventLoop& task_loop() const { return loop_; }
     virtual FutureBase& future() = 0;
+    [[nodiscard]] const std::string& task_name() { return future().name(); }   // its future's name
+    [[nodiscard]] int cancelling() const { return num_cancels_requested_; }
 
     /// Task.cancel(): see the file comment.
     bool request_cancel(std::string message) {
@@ -92,28 +70,21 @@ public:
 
     /// Task.uncancel(): one request fewer, never below zero (C29).
     int uncancel() {
-        if (num_cancels_requested_ > 0) {
-            --num_cancels_requested_;
-            if (num_cancels_requested_ == 0) must_cancel_ = false;
-        }
+        if (num_cancels_requested_ > 0 && --num_cancels_requested_ == 0) must_cancel_ = false;
         return num_cancels_requested_;
     }
-
-    /// The first step goes through the ready queue, as call_soon would (C22): a TaskStep, which costs
-    /// no allocation (event_loop.hpp).
-    void schedule_step() { loop_.ready_.push_back(TaskStep{this}); }
-
-    /// What the loop calls for a TaskStep: forget the future we waited for (if any), and step.
-    void run_step() {
-        fut_waiter_.reset();
-        step();
+    /// A new task: the loop holds it while it is pending, and its first step is scheduled (C22).
+    void start() {
+        loop_.tasks_.emplace(number_, self());
+        schedule_step();
     }
 
     /// Called by a Future's awaiter: `waiting` is the (innermost) frame that awaits `fut`.
     void suspend_on(FutureBase& fut, std::coroutine_handle<> waiting) {
         resume_point_ = waiting;
         fut_waiter_ = fut.shared_from_this();
-        fut.add_waiter(this);
+        // The wake-up, asyncio's Task.__wakeup: an ordinary done-callback, named like a step.
+        fut.add_callback([task = self()](FutureBase&) { task->wake_up(); }, step_name());
         // A cancel() that arrived while we were running: cancel what we now wait for (asyncio's __step).
         if (must_cancel_ && fut_waiter_->cancel(cancel_message_)) must_cancel_ = false;
     }
@@ -123,42 +94,16 @@ public:
         resume_point_ = waiting;
         schedule_step();
     }
-
-    /// Called by awaiters when the coroutine resumes: deliver a pending cancellation (C27).
-    void deliver_pending_cancel() {
-        if (must_cancel_) {
-            must_cancel_ = false;
-            throw CancelledError(cancel_message_);
-        }
-    }
-
-    /// One step: resume the coroutine where it waits, then see how it stopped.
-    void step() {
-        FutureBase& fut = future();
-        if (fut.done()) return;
-        if (loop_.tracing()) loop_.tracer()->resume(task_name());
-        if (must_cancel_ && !started_) {
-            // Cancelled before its first step: none of the body runs (C23).
-            std::shared_ptr<FutureBase> keep = leave_loop();   // the loop's reference, dropped as we return
-            must_cancel_ = false;
-            destroy_frame();
-            fut.cancel_now(cancel_message_);
-            finished("cancelled before its first step");
-            return;
-        }
-        started_ = true;
-        std::coroutine_handle<> frame = resume_point_ ? std::exchange(resume_point_, {}) : outer_frame();
-        loop_.current_task_ = this;
-        frame.resume();
-        loop_.current_task_ = nullptr;
-        if (!outer_done()) {
-            if (loop_.tracing()) loop_.tracer()->suspend(task_name(), fut_waiter_ ? fut_waiter_->name() : "sleep(0): a bare yield");
-            return;
-        }
-        std::shared_ptr<FutureBase> keep = leave_loop();   // the loop's reference, dropped as we return
-        finish_from_frame(std::exchange(must_cancel_, false), cancel_message_);
-        destroy_frame();
-        finished(nullptr);
+    /// Called by awaiters as the coroutine resumes from `waited` (null for sleep(0)): deliver a cancel()
+    /// that arrived while the task was not waiting (C27). When the awaited future raises a
+    /// CancelledError anyway, that one is delivered, as asyncio's __step does (C55).
+    void deliver_pending_cancel(FutureBase* waited) {
+        if (!must_cancel_) return;
+        must_cancel_ = false;
+        if (waited != nullptr &&
+            (waited->cancelled() || (waited->has_exception() && is_cancellation(waited->exception()))))
+            return;   // result() throws the future's own CancelledError
+        throw CancelledError(cancel_message_);
     }
 
     /// close(): a pending task is destroyed with the loop (C33).
@@ -167,62 +112,60 @@ public:
         fut_waiter_.reset();
         destroy_frame();
     }
-
-    /// Registers a new task with its loop: appended to the list of pending tasks, which holds it.
-    void link(std::shared_ptr<FutureBase> self) {
-        keep_alive_ = std::move(self);
-        older_ = loop_.newest_task_;
-        (older_ != nullptr ? older_->newer_ : loop_.oldest_task_) = this;
-        loop_.newest_task_ = this;
-    }
-
-    /// Leaves the loop's list of pending tasks; returns the loop's reference to this task.
-    std::shared_ptr<FutureBase> leave_loop() {
-        (older_ != nullptr ? older_->newer_ : loop_.oldest_task_) = newer_;
-        (newer_ != nullptr ? newer_->older_ : loop_.newest_task_) = older_;
-        older_ = newer_ = nullptr;
-        return std::move(keep_alive_);
-    }
-
-    /// The next newer pending task of the loop (all_tasks()).
-    [[nodiscard]] TaskBase* newer() const { return newer_; }
-    /// The loop's reference to this pending task (all_tasks()).
-    [[nodiscard]] const std::shared_ptr<FutureBase>& keep_alive() const { return keep_alive_; }
+    /// The task whose step is running on `loop` (C32), or null.
+    static TaskBase* running(const EventLoop& loop) { return loop.current_task_; }
+    /// The number of the next task created on `loop`: "Task-<number>".
+    static std::uint64_t next_number(EventLoop& loop) { return loop.next_task_number_++; }
 
 protected:
-    virtual std::coroutine_handle<> outer_frame() = 0;
-    virtual bool outer_done() = 0;
     virtual void finish_from_frame(bool cancel_requested, const std::string& message) = 0;
-    virtual void destroy_frame() = 0;
-
+    virtual void destroy_frame() = 0;   // the typed part owns the outermost frame
 private:
-    template <typename T>
-    friend Task<T> make_task(EventLoop&, Coroutine<T>, std::string);
+    // This task as a shared_ptr<TaskBase> that owns what its Future's shared_ptr owns (the aliasing
+    // constructor): what a scheduled step or a wake-up holds, so the task lives until it has run.
+    std::shared_ptr<TaskBase> self() { return {future().shared_from_this(), this}; }
+    std::string step_name() { return "<Task " + task_name() + ">"; }   // "Exception in callback <Task main>"
+    void schedule_step() { loop_.call_soon([task = self()] { task->step(); }, step_name()); }
+    void wake_up() {
+        fut_waiter_.reset();
+        step();
+    }
 
-    void finished(const char* how) {
+    // One step: resume the coroutine where it waits, then see how it stopped.
+    void step() {
         FutureBase& fut = future();
-        if (loop_.tracing()) {
-            const std::string& name = task_name();
-            if (how != nullptr) {
-                loop_.tracer()->done(name, how);
-            } else if (fut.cancelled()) {
-                loop_.tracer()->done(name, "cancelled");
-            } else if (fut.has_exception()) {
-                loop_.tracer()->error(name, "an exception escaped");
-            } else {
-                loop_.tracer()->done(name);
-            }
+        if (fut.done()) return;
+        if (loop_.tracing()) loop_.tracer()->resume(task_name());
+        if (must_cancel_ && !started_) {   // cancelled before its first step: none of the body runs (C23)
+            loop_.tasks_.erase(number_);   // the scheduled step still holds us
+            must_cancel_ = false;
+            destroy_frame();
+            fut.cancel_now(cancel_message_);
+            if (loop_.tracing()) loop_.tracer()->done(task_name(), "cancelled before its first step");
+            return;
         }
+        started_ = true;
+        std::coroutine_handle<> frame = resume_point_ ? std::exchange(resume_point_, {}) : outer_;
+        loop_.current_task_ = this;
+        frame.resume();
+        loop_.current_task_ = nullptr;
+        if (!outer_.done()) {
+            if (loop_.tracing()) loop_.tracer()->suspend(task_name(), fut_waiter_ ? fut_waiter_->name() : "sleep(0): a bare yield");
+            return;
+        }
+        loop_.tasks_.erase(number_);
+        finish_from_frame(std::exchange(must_cancel_, false), cancel_message_);
+        destroy_frame();
+        if (loop_.tracing() && fut.has_exception()) loop_.tracer()->error(task_name(), "an exception escaped");
+        if (loop_.tracing() && !fut.has_exception()) loop_.tracer()->done(task_name(), fut.cancelled() ? "cancelled" : "");
     }
 
     EventLoop& loop_;
-    std::shared_ptr<FutureBase> keep_alive_;   // while pending: the loop's reference to this task
-    TaskBase* older_ = nullptr;                // links of the loop's list of pending tasks
-    TaskBase* newer_ = nullptr;
-    std::coroutine_handle<> resume_point_{};
-    std::shared_ptr<FutureBase> fut_waiter_;
-    bool must_cancel_ = false;
-    bool started_ = false;
+    std::uint64_t number_;                     // its key in the loop's map of pending tasks
+    std::coroutine_handle<> outer_;            // the task's coroutine: resumed by its first step
+    std::coroutine_handle<> resume_point_{};   // the innermost frame that waits, if any
+    std::shared_ptr<FutureBase> fut_waiter_;   // the future it waits for, if any
+    bool must_cancel_ = false, started_ = false;
     int num_cancels_requested_ = 0;
     std::string cancel_message_;
 };
@@ -231,34 +174,20 @@ private:
 template <typename T>
 class TaskState final : public FutureState<T>, public TaskBase {
 public:
-    TaskState(EventLoop& loop, Coroutine<T> coro, std::string name)
-        : FutureState<T>(loop, std::move(name), true), TaskBase(loop), coro_(std::move(coro)) {}
+    TaskState(EventLoop& loop, Coroutine<T> coro, std::string name, std::uint64_t number)
+        : FutureState<T>(loop, std::move(name), true), TaskBase(loop, number, coro.handle()), coro_(std::move(coro)) {}
 
     FutureBase& future() override { return *this; }
     bool cancel(std::string message) override { return request_cancel(std::move(message)); }
 
 private:
-    template <typename U>
-    friend Task<U> make_task(EventLoop&, Coroutine<U>, std::string);
-
-    std::coroutine_handle<> outer_frame() override { return coro_.handle(); }
-    bool outer_done() override { return coro_.done(); }
     void destroy_frame() override { coro_ = Coroutine<T>(); }
     void finish_from_frame(bool cancel_requested, const std::string& message) override {
         auto& promise = coro_.handle().promise();
-        if (promise.error) {
-            if (is_cancellation(promise.error)) {
-                // The cancellation escaped: the task ends CANCELLED, with the message it carried (C28).
-                std::string why;
-                try {
-                    std::rethrow_exception(promise.error);
-                } catch (const CancelledError& e) {
-                    why = e.message();
-                }
-                this->cancel_now(std::move(why));
-            } else {
-                this->set_exception(promise.error);
-            }
+        if (std::optional<std::string> why = cancellation_message(promise.error)) {
+            this->cancel_now(*why);   // the cancellation escaped: CANCELLED, with its message (C28)
+        } else if (promise.error) {
+            this->set_exception(promise.error);
         } else if (cancel_requested) {
             this->cancel_now(message);   // returned normally while marked (C27)
         } else if constexpr (std::is_void_v<T>) {
@@ -267,9 +196,11 @@ private:
             this->set_result(std::move(*promise.value));
         }
     }
-
     Coroutine<T> coro_;
 };
+
+/// The task whose step is running now, or null.
+inline TaskBase* running_task() { return running_loop != nullptr ? TaskBase::running(*running_loop) : nullptr; }
 
 } // namespace detail
 
@@ -280,13 +211,9 @@ public:
     /// Wraps a task's state (create_task() makes tasks).
     explicit Task(std::shared_ptr<detail::TaskState<T>> state) : Future<T>(state), task_(state.get()) {}
 
-    /// The task's name ("Task-3" unless one was given).
-    [[nodiscard]] const std::string& name() const { return task_->task_name(); }
-    /// How many cancel() requests are pending (C29).
-    [[nodiscard]] int cancelling() const { return task_->cancelling(); }
-    /// Takes one cancel() request back; returns how many remain (never below 0).
-    int uncancel() const { return task_->uncancel(); }
-
+    [[nodiscard]] const std::string& name() const { return task_->task_name(); }   ///< "Task-3" unless named.
+    [[nodiscard]] int cancelling() const { return task_->cancelling(); }   ///< Pending cancel() requests (C29).
+    int uncancel() const { return task_->uncancel(); }   ///< Takes one request back; returns how many remain.
 private:
     detail::TaskBase* task_;
 };
@@ -294,8 +221,7 @@ private:
 /// Any task, whatever its result type: what current_task() and all_tasks() return.
 class AnyTask {
 public:
-    /// No task.
-    AnyTask() = default;
+    AnyTask() = default;   ///< No task.
     /// Refers to a task (library code makes these).
     AnyTask(std::shared_ptr<detail::FutureBase> state, detail::TaskBase* task) : state_(std::move(state)), task_(task) {}
     /// From a typed task.
@@ -303,26 +229,17 @@ public:
     AnyTask(const Task<T>& task)   // NOLINT: implicit on purpose, a Task *is* an AnyTask
         : state_(task.state()), task_(dynamic_cast<detail::TaskBase*>(task.state().get())) {}
 
-    /// True when this refers to a task.
-    explicit operator bool() const { return task_ != nullptr; }
-    /// The task's name.
-    [[nodiscard]] const std::string& name() const { return task_->task_name(); }
-    /// True once the task finished or was cancelled.
-    [[nodiscard]] bool done() const { return state_->done(); }
-    /// True once the task was cancelled.
-    [[nodiscard]] bool cancelled() const { return state_->cancelled(); }
-    /// Requests cancellation (see Task).
-    bool cancel(std::string message = {}) const { return state_->cancel(std::move(message)); }
-    /// Pending cancel() requests.
-    [[nodiscard]] int cancelling() const { return task_->cancelling(); }
-    /// Takes one cancel() request back.
-    int uncancel() const { return task_->uncancel(); }
-    /// The task's engine (library code: sleep(0) uses it to yield).
-    [[nodiscard]] detail::TaskBase* engine() const { return task_; }
+    explicit operator bool() const { return task_ != nullptr; }                    ///< True for a task.
+    [[nodiscard]] const std::string& name() const { return task_->task_name(); }   ///< The task's name.
+    [[nodiscard]] bool done() const { return state_->done(); }                     ///< Finished or cancelled.
+    [[nodiscard]] bool cancelled() const { return state_->cancelled(); }           ///< Cancelled.
+    bool cancel(std::string message = {}) const { return state_->cancel(std::move(message)); }   ///< See Task.
+    [[nodiscard]] int cancelling() const { return task_->cancelling(); }   ///< Pending cancel() requests.
+    int uncancel() const { return task_->uncancel(); }                     ///< Takes one request back.
+    [[nodiscard]] detail::TaskBase* engine() const { return task_; }   ///< The engine (library code).
     /// The task's future, type-erased (library code).
     [[nodiscard]] const std::shared_ptr<detail::FutureBase>& state() const { return state_; }
-    /// Same task.
-    friend bool operator==(const AnyTask& a, const AnyTask& b) { return a.task_ == b.task_; }
+    friend bool operator==(const AnyTask& a, const AnyTask& b) { return a.task_ == b.task_; }   ///< Same task.
 
 private:
     std::shared_ptr<detail::FutureBase> state_;
@@ -331,10 +248,8 @@ private:
 
 /// The task whose step is running now; an empty AnyTask between steps or outside a loop (C32).
 inline AnyTask current_task() {
-    EventLoop* loop = detail::running_loop;
-    if (loop == nullptr || loop->current_task_ == nullptr) return {};
-    detail::TaskBase* t = loop->current_task_;
-    return AnyTask(t->future().shared_from_this(), t);
+    detail::TaskBase* t = detail::running_task();
+    return t != nullptr ? AnyTask(t->future().shared_from_this(), t) : AnyTask();
 }
 
 namespace detail {
@@ -345,42 +260,33 @@ Task<T> make_task(EventLoop& loop, Coroutine<T> coro, std::string name) {
     if (!coro) throw RuntimeError("create_task() needs a coroutine (this one is empty)");
     if (coro.handle().promise().started) throw RuntimeError("create_task(): the coroutine was already awaited");
     coro.handle().promise().started = true;
-    const std::uint64_t number = loop.next_task_number_++;
-    if (name.empty()) name = "Task-" + std::to_string(number);   // short enough to need no allocation
-    auto state = std::make_shared<TaskState<T>>(loop, std::move(coro), std::move(name));
-    state->link(state);
-    state->schedule_step();
+    const std::uint64_t number = TaskBase::next_number(loop);
+    if (name.empty()) name = "Task-" + std::to_string(number);
+    auto state = std::make_shared<TaskState<T>>(loop, std::move(coro), std::move(name), number);
+    state->start();
     return Task<T>(state);
 }
 
-inline TaskBase* suspend_current_task_on(FutureBase& fut, std::coroutine_handle<> waiting) {
-    EventLoop& loop = fut.loop();
-    TaskBase* task = loop.current_task_;
+template <typename T>
+void FutureAwaiter<T>::await_suspend(std::coroutine_handle<> waiting) {
+    task = TaskBase::running(state->loop());
     if (task == nullptr)
         throw RuntimeError("co_await on a pending future outside a task: wrap the coroutine in a Task "
                            "(create_task or run_until_complete)");
-    if (&task->future() == &fut) throw RuntimeError("Task cannot await on itself: " + task->task_name());
-    task->suspend_on(fut, waiting);
-    return task;
+    if (&task->future() == state) throw RuntimeError("Task cannot await on itself: " + task->task_name());   // C31
+    task->suspend_on(*state, waiting);
 }
 
-inline void deliver_pending_cancel(TaskBase* task) { task->deliver_pending_cancel(); }
-
-inline void run_task_step(TaskBase* task) { task->run_step(); }
-
-inline TaskBase* running_task() {
-    EventLoop* loop = running_loop;
-    return loop != nullptr ? loop->current_task_ : nullptr;
+template <typename T>
+T FutureAwaiter<T>::await_resume() {
+    if (task != nullptr) task->deliver_pending_cancel(state);   // C27, C55
+    return static_cast<T>(state->result());   // for T = void, the cast drops the std::monostate
 }
-
-inline std::string task_step_name(TaskBase* task) { return "<Task " + task->task_name() + ">"; }
 
 } // namespace detail
 
 template <typename T>
-Task<T> EventLoop::create_task(Coroutine<T> coro, std::string name) {
-    return detail::make_task(*this, std::move(coro), std::move(name));
-}
+Task<T> EventLoop::create_task(Coroutine<T> coro, std::string name) { return detail::make_task(*this, std::move(coro), std::move(name)); }
 
 /// Schedules `coro` as a Task on the running loop (asyncio.create_task).
 template <typename T>
@@ -388,90 +294,7 @@ Task<T> create_task(Coroutine<T> coro, std::string name = {}) {
     return get_running_loop().create_task(std::move(coro), std::move(name));
 }
 
-template <typename T>
-T EventLoop::run_until_complete(Future<T> future) {
-    check_open();
-    if (running_) throw RuntimeError("This event loop is already running");
-    const CallbackId id = future.state()->add_callback([this](detail::FutureBase&) { stop(); }, "stop the loop");
-    try {
-        run_forever();
-    } catch (...) {
-        future.state()->remove_callback(id);
-        throw;
-    }
-    future.state()->remove_callback(id);
-    if (!future.done()) throw RuntimeError("Event loop stopped before Future completed.");
-    return future.result();
-}
-
-template <typename T>
-T EventLoop::run_until_complete(Coroutine<T> main) {
-    Task<T> task = create_task(std::move(main));
-    return run_until_complete(Future<T>(task));
-}
-
-inline std::vector<AnyTask> EventLoop::all_tasks() const {
-    std::vector<AnyTask> out;
-    for (detail::TaskBase* t = oldest_task_; t != nullptr; t = t->newer()) out.emplace_back(t->keep_alive(), t);
-    return out;
-}
-
-inline void EventLoop::close() {
-    if (running_) throw RuntimeError("Cannot close a running event loop");
-    if (closed_) return;   // idempotent (C12)
-    closed_ = true;
-    // Pending tasks first: destroying their frames may release what other callbacks hold.
-    std::vector<std::pair<detail::TaskBase*, std::shared_ptr<detail::FutureBase>>> pending;
-    while (oldest_task_ != nullptr) {
-        detail::TaskBase* t = oldest_task_;
-        pending.emplace_back(t, t->leave_loop());
-    }
-    for (auto& [task, keep] : pending) task->destroy_pending();
-    pending.clear();
-    ready_.clear();
-    for (auto& t : timers_) t.handle->heap_cancelled = nullptr;
-    timers_.clear();
-    cancelled_timers_ = 0;
-    for (auto& [fd, entry] : fds_) selector_->set_interest(fd, false, false);
-    fds_.clear();
-}
-
-/// What awaiting an `A` produces: T for Coroutine<T>, Task<T> and Future<T>.
-template <typename A>
-struct AwaitResult;
-/// @cond
-template <typename T>
-struct AwaitResult<Coroutine<T>> {
-    using type = T;
-};
-template <typename T>
-struct AwaitResult<Future<T>> {
-    using type = T;
-};
-template <typename T>
-struct AwaitResult<Task<T>> {
-    using type = T;
-};
-/// @endcond
-/// Shorthand for AwaitResult<A>::type.
-template <typename A>
-using await_result_t = typename AwaitResult<std::decay_t<A>>::type;
-
-/// A Future for any awaitable: a Future or Task as it is, a coroutine wrapped in a new Task on the
-/// running loop (asyncio.ensure_future).
-template <typename T>
-Future<T> ensure_future(Future<T> f) {
-    return f;
-}
-/// A Task is already a Future.
-template <typename T>
-Future<T> ensure_future(Task<T> t) {
-    return Future<T>(t.state());
-}
-/// A coroutine becomes a Task on the running loop.
-template <typename T>
-Future<T> ensure_future(Coroutine<T> c) {
-    return Future<T>(create_task(std::move(c)).state());
-}
-
 } // namespace looplab::stage05
+
+#include "loop_tasks.hpp"      // the loop's own task-aware methods: run_until_complete, all_tasks, close
+#include "ensure_future.hpp"   // the toolkit's ensure_future() and await_result_t, until the split
