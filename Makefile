@@ -85,7 +85,7 @@ docs: configure
 # tests, so a Debug build/ is left alone; only the programs it runs are built. Python, uvloop and
 # gnuplot come from Debian like the rest.
 BENCH_TARGETS = bench-stage02 bench-stage05 bench-stage05-echo bench-epoll-echo bench-echo-load \
-                04-nonblocking-sockets 05-futures-tasks
+                04-nonblocking-sockets 07-streams
 bench:
 	@$(MAKE) --no-print-directory build BUILD=$(BENCH_BUILD) BUILD_TYPE=Release SANITIZE= TARGETS="$(BENCH_TARGETS)" \
 	  CMAKE_EXTRA="-DLOOPLAB_TESTS=OFF -DLOOPLAB_DOCS=OFF '-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG'" \

@@ -224,7 +224,7 @@ def echo_servers(bindir):
     sockets = os.path.join(bindir, "bench-stage05-echo")
     servers.append(("looplab stage 05 sockets", [sockets, "--serve", "0"] if os.path.exists(sockets) else
                     "bench-stage05-echo was not built (stage 05 has no sock_accept/sock_recv/sock_sendall yet)"))
-    stage05 = os.path.join(bindir, "05-futures-tasks")
+    stage05 = os.path.join(bindir, "07-streams")
     if serves(stage05):
         servers.append(("looplab stage 05 streams", [stage05, "--serve", "0"]))
     else:

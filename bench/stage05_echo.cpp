@@ -19,7 +19,7 @@
 #include "looplab/fd.hpp"
 #include "looplab/net.hpp"
 #include "run.hpp"
-#include "sockets.hpp"
+#include "socket_ops.hpp"
 
 namespace {
 

@@ -33,7 +33,6 @@
 #include <string>
 #include <utility>
 
-#include "toolkit_errors.hpp"   // QueueFull, QueueEmpty and the streams' errors, until the split
 
 namespace looplab::inline stage05 {
 

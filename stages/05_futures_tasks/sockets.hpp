@@ -30,7 +30,7 @@
 /// *ours*: if somebody added another reader on the fd meanwhile (which cancels ours, C52), theirs stays.
 ///
 /// The other socket operations (sock_sendall, sock_connect, sock_accept) follow the same pattern and
-/// are in socket_ops.hpp, which this file includes until stage 05 splits (they move on with streams).
+/// are stage 07's (socket_ops.hpp): this stage needs one I/O operation, to follow it end to end.
 ///
 /// **What it leaves out.** `sock_recv_into`, UDP, the check that no transport owns the fd, and
 /// addresses other than IPv4. The socket must be non-blocking; as in asyncio, only debug mode checks.
@@ -192,4 +192,3 @@ inline Coroutine<std::string> sock_recv(int sock, std::size_t n) {
 
 } // namespace looplab::stage05
 
-#include "socket_ops.hpp"   // sock_sendall, sock_connect, sock_accept: they move on with streams

@@ -297,4 +297,3 @@ Task<T> create_task(Coroutine<T> coro, std::string name = {}) {
 } // namespace looplab::stage05
 
 #include "loop_tasks.hpp"      // the loop's own task-aware methods: run_until_complete, all_tasks, close
-#include "ensure_future.hpp"   // the toolkit's ensure_future() and await_result_t, until the split

@@ -76,8 +76,8 @@ void demo_await_vs_task(DemoContext& ctx) {
     const Duration t1 = ctx.clock.now();
     run(two_naps_tasks(&say), ctx.clock, demo_run_options(ctx));
     say.line("as two tasks: " + format_time(ctx.clock.now() - t1));
-    say.say("Awaiting makes things sequential; tasks make them concurrent. gather() (the count demo) "
-            "creates the tasks for you.");
+    say.say("Awaiting makes things sequential; tasks make them concurrent. The count demo makes five "
+            "tasks; stage 06's gather() makes them for you and collects their results.");
 }
 
 } // namespace looplab::stage05

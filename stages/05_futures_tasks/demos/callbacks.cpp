@@ -24,7 +24,11 @@ Coroutine<int> fetch_co(std::string what, double delay, int value, Narrator* say
 }
 
 Coroutine<int> program(Narrator* say) {
-    auto [price, qty] = co_await gather(fetch_co("price", 1.0, 7, say), fetch_co("quantity", 2.0, 6, say));
+    // Two tasks, so both fetches wait at the same time; then their results, one after the other.
+    Task<int> price_task = create_task(fetch_co("price", 1.0, 7, say));
+    Task<int> qty_task = create_task(fetch_co("quantity", 2.0, 6, say));
+    const int price = co_await price_task;
+    const int qty = co_await qty_task;
     const int total = co_await fetch_co("discount", 0.5, price * qty - 2, say);
     co_return total;
 }

@@ -10,38 +10,16 @@
 
 namespace looplab::inline stage05 {
 
-/// Options of this stage's command line.
-struct StageOptions {
-    std::uint64_t seed = 2024;   ///< --seed: the SplitMix64 seed of chain, queue and random-int
-    int clients = 0;             ///< --clients: echo clients (0: the demo's 20)
-    int messages = 0;            ///< --messages: round trips per echo client (0: the demo's 50)
-    int size = 0;                ///< --size: the longest echo line in bytes (0: the demo's 2048)
-};
-
+/// Plain callbacks, then the same program as a coroutine.
 void demo_callbacks(DemoContext& ctx);
+/// Awaiting a coroutine runs it inline; creating a task runs it concurrently.
 void demo_await_vs_task(DemoContext& ctx);
+/// Five counters as tasks: 3 s, not 15 s.
 void demo_count(DemoContext& ctx);
-void demo_chain(DemoContext& ctx, const StageOptions& opts);
-void demo_queue(DemoContext& ctx, const StageOptions& opts);
-void demo_chess(DemoContext& ctx);
-void demo_cancel(DemoContext& ctx);
+/// A task that never awaits starves the others; debug mode names it; sleep(0) fixes it.
 void demo_selfish(DemoContext& ctx);
-void demo_bench(DemoContext& ctx);
 /// One sock_recv() followed through the split, step by step, from the trace.
 void demo_recv_chain(DemoContext& ctx);
-/// A streams echo server and clients that check every line, on one thread.
-void demo_echo(DemoContext& ctx, const StageOptions& opts);
-/// Three coroutines drawing seeded random integers until each beats its threshold, gathered.
-void demo_random_int(DemoContext& ctx, const StageOptions& opts);
-/// One waiter, three customers: orders taken one table at a time (16 min), then gathered (10 min).
-void demo_restaurant(DemoContext& ctx);
-/// The echo workload against a server written as a Protocol (push); the clients pull with streams.
-void demo_echo_protocol(DemoContext& ctx, const StageOptions& opts);
-
-/// `--serve PORT`: the streams echo server alone on 127.0.0.1:PORT (0: a free port) until SIGINT or
-/// SIGTERM, then closes every connection and returns 0. The first line it prints is
-/// `listening on 127.0.0.1:PORT`. Returns 1 (after printing why) if it cannot start.
-int serve_echo(std::uint16_t port);
 
 /// run()'s options for a demo: its tracer, and loop reports spoken as demo lines.
 inline RunOptions demo_run_options(DemoContext& ctx, bool debug = false) {

@@ -31,7 +31,8 @@ Coroutine<void> worker(Clock* clock, bool polite, Narrator* say) {
 Coroutine<void> scene(Clock* clock, bool polite, Narrator* say) {
     Task<void> t = create_task(ticker(say), "ticker");
     Task<void> w = create_task(worker(clock, polite, say), "worker");
-    co_await gather(t, w);
+    co_await t;
+    co_await w;
 }
 
 } // namespace

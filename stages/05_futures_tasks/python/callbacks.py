@@ -8,8 +8,8 @@ as the C++ EventLoop (call_later, call_soon, stop, run_forever, close), so the f
 almost a transliteration.
 
 C++ -> asyncio: EventLoop(clock) -> looplab.new_loop(clock); loop.call_later(seconds(d), f, name)
--> loop.call_later(d, f); loop.run_forever()/stop()/close() -> the same names; gather(a, b) ->
-asyncio.gather(a, b); auto [price, qty] = co_await ... -> price, qty = await ...
+-> loop.call_later(d, f); loop.run_forever()/stop()/close() -> the same names; create_task(c) ->
+asyncio.create_task(c); const int price = co_await t -> price = await t
 """
 
 import asyncio
@@ -68,7 +68,10 @@ async def fetch_co(what, delay, value):
 
 
 async def program():
-    price, qty = await asyncio.gather(fetch_co("price", 1.0, 7), fetch_co("quantity", 2.0, 6))
+    price_task = asyncio.create_task(fetch_co("price", 1.0, 7))
+    qty_task = asyncio.create_task(fetch_co("quantity", 2.0, 6))
+    price = await price_task
+    qty = await qty_task
     return await fetch_co("discount", 0.5, price * qty - 2)
 
 

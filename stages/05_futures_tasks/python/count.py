@@ -5,7 +5,7 @@ same time and the whole thing takes 3 s; awaited one after the other, 15 s. On t
 (looplab.py) both finish at once, and the times printed are the loop's.
 
 C++ -> asyncio: Coroutine<void> -> `async def`; sleep(d) -> asyncio.sleep(d); create_task(c, name)
--> asyncio.create_task(c, name=name); co_await gather(tasks) -> await asyncio.gather(*tasks);
+-> asyncio.create_task(c, name=name); for (auto& t : tasks) co_await t -> for t in tasks: await t;
 run(main, clock) -> looplab.run(main, clock) (asyncio.Runner on a VirtualClockLoop).
 """
 
@@ -24,9 +24,10 @@ async def count(name):
 
 async def all_at_once():
     # create_task schedules each counter's first step with call_soon: none has run yet when the
-    # loop gets control back at the gather below, and then they run in the order they were made.
+    # loop gets control back at the first await below, and then they run in the order they were made.
     counters = [asyncio.create_task(count(f"count {i}"), name=f"count {i}") for i in range(1, 6)]
-    await asyncio.gather(*counters)
+    for counter in counters:
+        await counter
 
 
 async def one_by_one():
@@ -38,10 +39,10 @@ async def one_by_one():
 def main():
     parse_args()
     clock = VirtualClock()
-    with demo("count", "five counters sleeping 1 s then 2 s, gathered: 3 s, not 15 s"):
+    with demo("count", "five counters as tasks, each sleeping 1 s then 2 s: 3 s, not 15 s"):
         t0 = clock.now
         run(all_at_once(), clock)
-        line(f"gathered: {format_time(clock.now - t0)} for 5 x 3 s of sleeping")
+        line(f"as tasks: {format_time(clock.now - t0)} for 5 x 3 s of sleeping")
         t1 = clock.now
         run(one_by_one(), clock)
         line(f"one by one: {format_time(clock.now - t1)}")

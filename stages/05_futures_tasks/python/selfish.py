@@ -43,7 +43,8 @@ async def worker(clock, polite):
 async def scene(clock, polite):
     t = asyncio.create_task(ticker(), name="ticker")
     w = asyncio.create_task(worker(clock, polite), name="worker")
-    await asyncio.gather(t, w)
+    await t
+    await w
 
 
 def main():

@@ -1,0 +1,154 @@
+/// @file
+/// @brief Coroutine<T>: a lazy coroutine that runs inline when awaited, by symmetric transfer.
+///
+/// **What this file adds.** A coroutine function returning Coroutine<T> does nothing when called: it
+/// returns a suspended frame (as calling an `async def` only makes a coroutine object). Awaiting it,
+/// `T v = co_await child(...)`, *runs it inline*: the awaiting frame suspends and jumps straight into
+/// the child, which runs until it finishes and jumps straight back. No other task runs in between:
+/// awaiting a coroutine is a function call, not a scheduling point. Only awaiting a pending Future
+/// (or sleep(0)) gives the loop back; then the whole chain of inline frames stays suspended, and the
+/// Task resumes exactly the innermost frame when the Future completes (task.hpp). To run a coroutine
+/// *concurrently* with its caller, hand it to create_task(): the `await-vs-task` demo shows both.
+///
+/// **Why symmetric transfer.** If await_suspend resumed the child with `child.resume()` (a call), each
+/// level of a synchronous chain would add a C stack frame: a million `co_await ready()` in a loop
+/// would pile up a million frames of stack. Returning the child's handle instead lets the compiler
+/// emit a tail call (GCC needs -foptimize-sibling-calls, which the build turns on), so the stack stays
+/// flat. A test awaits a ready coroutine a million times and measures the stack.
+///
+/// **Frames.** Each frame is allocated through frames::allocate, so tests can prove that every frame is
+/// freed exactly once. A Coroutine owns its frame; a child suspended inside a chain is owned by the
+/// temporary Coroutine in its parent's frame, so tearing down a deep *suspended* chain is recursive.
+///
+/// **What it leaves out.** Python's send()/throw()/close() (the Task is the only driver here), and
+/// awaiting the same coroutine twice (an error, as in Python).
+///
+/// **What it costs.** One heap allocation per call (the frame), two indirect jumps per await.
+#pragma once
+
+#include <coroutine>
+#include <cstddef>
+#include <exception>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+#include "errors.hpp"
+#include "looplab/frames.hpp"
+
+namespace looplab::inline stage06 {
+
+template <typename T>
+class Coroutine;
+
+namespace detail {
+
+/// The promise parts that do not depend on the result type.
+struct CoroutinePromiseBase {
+    std::coroutine_handle<> continuation;   ///< who awaits us: where final_suspend jumps to
+    std::exception_ptr error;               ///< an exception that escaped the body
+    bool started = false;                   ///< awaited (or driven by a task) once already
+
+    // Counted frames. Plain (unsized) operator delete: clang 14 does not call the sized form.
+    static void* operator new(std::size_t size) { return frames::allocate(size); }
+    static void operator delete(void* frame) noexcept { frames::deallocate(frame, 0); }
+
+    /// Lazy: calling a coroutine function runs none of its body.
+    std::suspend_always initial_suspend() noexcept { return {}; }
+
+    /// At the end, jump back to the awaiting frame (symmetric transfer), or, for a task's outermost
+    /// coroutine, return to the Task's step() that resumed us.
+    struct FinalAwaiter {
+        bool await_ready() const noexcept { return false; }
+        template <typename P>
+        std::coroutine_handle<> await_suspend(std::coroutine_handle<P> self) const noexcept {
+            if (auto next = self.promise().continuation) return next;
+            return std::noop_coroutine();
+        }
+        void await_resume() const noexcept {}
+    };
+    FinalAwaiter final_suspend() noexcept { return {}; }
+
+    /// Kept, and rethrown in whoever awaits us.
+    void unhandled_exception() noexcept { error = std::current_exception(); }
+};
+
+template <typename T>
+struct CoroutinePromise : CoroutinePromiseBase {
+    std::optional<T> value;   ///< what co_return left
+    void return_value(T v) { value = std::move(v); }
+};
+
+template <>
+struct CoroutinePromise<void> : CoroutinePromiseBase {
+    void return_void() noexcept {}
+};
+
+} // namespace detail
+
+/// A lazy coroutine returning T; awaiting it runs it inline (see the file comment).
+template <typename T = void>
+class Coroutine {
+public:
+    /// The compiler looks for this name.
+    struct promise_type : detail::CoroutinePromise<T> {
+        /// Wraps the new frame.
+        Coroutine get_return_object() { return Coroutine(std::coroutine_handle<promise_type>::from_promise(*this)); }
+    };
+    /// The typed frame handle.
+    using Handle = std::coroutine_handle<promise_type>;
+
+    /// An empty coroutine (owns no frame).
+    Coroutine() = default;
+    /// Takes the frame from `other`.
+    Coroutine(Coroutine&& other) noexcept : frame_(std::exchange(other.frame_, {})) {}
+    /// Destroys our frame, then takes `other`'s.
+    Coroutine& operator=(Coroutine&& other) noexcept {
+        if (this != &other) {
+            if (frame_) frame_.destroy();
+            frame_ = std::exchange(other.frame_, {});
+        }
+        return *this;
+    }
+    Coroutine(const Coroutine&) = delete;
+    Coroutine& operator=(const Coroutine&) = delete;
+    /// Destroys the frame (and, through its locals, any suspended child frames).
+    ~Coroutine() {
+        if (frame_) frame_.destroy();
+    }
+
+    /// True when this object owns a frame.
+    explicit operator bool() const { return static_cast<bool>(frame_); }
+    /// True once the body has ended.
+    [[nodiscard]] bool done() const { return !frame_ || frame_.done(); }
+    /// The frame (for the Task that drives an outermost coroutine).
+    [[nodiscard]] Handle handle() const { return frame_; }
+
+    /// The awaiter of `co_await coro`: symmetric transfer in, and back out at the end.
+    struct Awaiter {
+        Handle frame;   ///< the child
+        /// Never ready: even a child that will return at once must run first.
+        bool await_ready() const noexcept { return false; }
+        /// Remember who to come back to, then jump into the child.
+        std::coroutine_handle<> await_suspend(std::coroutine_handle<> awaiting) {
+            if (!frame) throw RuntimeError("co_await on an empty Coroutine");
+            if (frame.promise().started) throw RuntimeError("cannot reuse an already awaited coroutine");
+            frame.promise().started = true;
+            frame.promise().continuation = awaiting;
+            return frame;
+        }
+        /// The child's value, or its exception rethrown here, in the awaiting coroutine.
+        T await_resume() {
+            if (auto e = std::exchange(frame.promise().error, nullptr)) std::rethrow_exception(e);
+            if constexpr (!std::is_void_v<T>) return std::move(*frame.promise().value);
+        }
+    };
+    /// `co_await child(...)`: the frame stays owned by this object, which lives in the awaiting frame.
+    Awaiter operator co_await() const& noexcept { return Awaiter{frame_}; }
+
+private:
+    explicit Coroutine(Handle h) : frame_(h) {}
+    Handle frame_{};
+};
+
+} // namespace looplab::stage06

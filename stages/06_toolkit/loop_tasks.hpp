@@ -1,0 +1,68 @@
+/// @file
+/// @brief The loop's task-aware methods: run_until_complete(), all_tasks() and close().
+///
+/// **What this file adds.** EventLoop (event_loop.hpp) declares them, but they need to know what a
+/// Task is, so they are defined here, after task.hpp, which includes this file:
+///  - run_until_complete(future) adds a done-callback that stops the loop, and runs it (C11);
+///  - all_tasks() lists the pending tasks, oldest first (the loop's map is keyed by task number);
+///  - close() destroys the pending tasks first (each reported, C33), then drops every callback,
+///    timer and fd. asyncio's close() leaves pending tasks to the garbage collector, which reports
+///    them the same way when it frees them.
+///
+/// **What it costs.** run_until_complete: one done-callback for the run. close(): O(tasks + timers +
+/// fds), once.
+#pragma once
+
+#include <utility>
+#include <vector>
+
+#include "event_loop.hpp"
+#include "future.hpp"
+#include "task.hpp"
+
+namespace looplab::inline stage06 {
+
+template <typename T>
+T EventLoop::run_until_complete(Future<T> future) {
+    check_open();
+    if (running_) throw RuntimeError("This event loop is already running");
+    struct StopWhenDone {   // registered for the run only, however it ends
+        detail::FutureBase& fut;
+        CallbackId id;
+        ~StopWhenDone() { fut.remove_callback(id); }
+    } stop_when_done{*future.state(), future.state()->add_callback([this](detail::FutureBase&) { stop(); }, "stop the loop")};
+    run_forever();
+    if (!future.done()) throw RuntimeError("Event loop stopped before Future completed.");
+    return future.result();
+}
+
+template <typename T>
+T EventLoop::run_until_complete(Coroutine<T> main) {
+    return run_until_complete(Future<T>(create_task(std::move(main))));
+}
+
+inline std::vector<AnyTask> EventLoop::all_tasks() const {
+    std::vector<AnyTask> out;
+    for (const auto& [number, t] : tasks_) out.emplace_back(t->future().shared_from_this(), t.get());
+    return out;
+}
+
+inline void EventLoop::close() {
+    if (running_) throw RuntimeError("Cannot close a running event loop");
+    if (closed_) return;   // idempotent (C12)
+    closed_ = true;
+    // Pending tasks first: destroying their frames may release what other callbacks hold.
+    auto pending = std::exchange(tasks_, {});
+    for (auto& [number, task] : pending) task->destroy_pending();
+    pending.clear();
+    ready_.clear();
+    for (auto& t : timers_) t->cancelled_count = nullptr;
+    timers_.clear();
+    cancelled_timers_ = 0;
+    for (auto* table : {&readers_, &writers_})
+        for (auto& [fd, handle] : *table) selector_->set_interest(fd, false, false);
+    readers_.clear();
+    writers_.clear();
+}
+
+} // namespace looplab::stage06

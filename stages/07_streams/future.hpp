@@ -1,0 +1,300 @@
+/// @file
+/// @brief Future<T>: a slot for a result that arrives later, and the callbacks to run when it does.
+///
+/// **What this file adds.** The loop only runs callbacks. A Future is how a callback hands a *value*
+/// to someone who waits for it: it is pending until somebody calls set_result() or set_exception()
+/// (or cancel()), and then each of its done-callbacks is scheduled with the loop's call_soon(), in
+/// registration order (C17, C18). A coroutine in a Task can `co_await` a Future: if it is done the
+/// value comes back at once, without suspending (C20); if not, the Task registers its wake-up as one
+/// more done-callback (task.hpp).
+/// ```
+///            set_result / set_exception
+///  PENDING ------------------------------> FINISHED
+///     +----------- cancel() -------------> CANCELLED   (result() throws CancelledError)
+/// ```
+/// A Future leaves PENDING exactly once: setting a done future is an InvalidStateError, and cancel()
+/// on a done future returns false (C15, C16).
+///
+/// **Why through call_soon.** Called from set_result(), a callback would run in the middle of the code
+/// that completes the future: re-entrancy, deep stacks, an order that depends on who completed what.
+///
+/// **Diagnostics.** An exception stored in a Future nobody looked at is a bug being swallowed: when
+/// such a Future dies it reports "Future exception was never retrieved" (C21), at the moment its last
+/// holder (a handle, a scheduled callback, a waiting task) lets go; Python waits for its collector.
+///
+/// **What it leaves out.** Thread safety (as asyncio), and move-only results: several awaiters may read
+/// one Future, so result() hands out a copy and T must be copyable.
+///
+/// **What it costs.** One shared heap object per future; per done-callback, a vector entry (its
+/// std::function, its name, and for remove_done_callback(fn) a copy of the callable). Completing it
+/// makes one call_soon() per callback: a Handle, and a std::function carrying future and callback,
+/// too big for std::function's small buffer. A production runtime keeps the usual single
+/// registration, the awaiting task, in the future itself and wakes it without a Handle (stage 09).
+#pragma once
+
+#include <concepts>
+#include <coroutine>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <typeinfo>
+#include <variant>
+#include <vector>
+
+#include "errors.hpp"
+#include "event_loop.hpp"
+
+namespace looplab::inline stage07 {
+
+/// Identifies one registration of a done-callback, for remove_done_callback().
+struct CallbackId {
+    std::uint64_t value = 0;   ///< unique within its future
+};
+
+namespace detail {
+
+/// What every Future has, whatever its result type: state, exception, callbacks, reports.
+class FutureBase : public std::enable_shared_from_this<FutureBase> {
+public:
+    enum class State { Pending, Cancelled, Finished };   // the three states of the file comment
+
+    FutureBase(EventLoop& loop, std::string name, bool is_task) : loop_(&loop), name_(std::move(name)), is_task_(is_task) {}
+    FutureBase(const FutureBase&) = delete;
+    FutureBase& operator=(const FutureBase&) = delete;
+    /// The C21 / C33 report: an exception nobody retrieved dies with its future.
+    virtual ~FutureBase() {
+        if (state_ == State::Finished && exception_ && !retrieved_)
+            reporter_->report({is_task_ ? "Task exception was never retrieved" : "Future exception was never retrieved",
+                               exception_, name_});
+    }
+
+    [[nodiscard]] bool done() const { return state_ != State::Pending; }
+    [[nodiscard]] bool cancelled() const { return state_ == State::Cancelled; }
+    [[nodiscard]] State state() const { return state_; }
+    [[nodiscard]] EventLoop& loop() const { return *loop_; }
+    [[nodiscard]] const std::string& name() const { return name_; }
+    [[nodiscard]] const std::string& cancel_message() const { return cancel_message_; }
+    [[nodiscard]] bool has_exception() const { return state_ == State::Finished && exception_ != nullptr; }
+
+    /// Virtual: a Task passes the request to its coroutine, a gather to its children.
+    virtual bool cancel(std::string message) { return cancel_now(std::move(message)); }
+
+    /// Cancels this future itself, now (C16).
+    bool cancel_now(std::string message) {
+        if (state_ != State::Pending) return false;
+        cancel_message_ = std::move(message);
+        finish(State::Cancelled);
+        return true;
+    }
+
+    void set_exception(std::exception_ptr error) {
+        if (!error) throw std::invalid_argument("set_exception() needs an exception");
+        if (state_ != State::Pending) throw InvalidStateError(name_ + ": set_exception() on a future that is already done");
+        exception_ = std::move(error);
+        retrieved_ = false;
+        reporter_ = loop_->reporter_;   // for the C21 report, which may come after the loop is gone
+        finish(State::Finished);
+    }
+
+    /// The stored exception (null after a result); marks it retrieved. Throws like result() otherwise.
+    std::exception_ptr exception() {
+        check_outcome("exception");
+        return exception_;
+    }
+
+    /// What result() does before it returns a value: throw for every state that has none.
+    void rethrow_unless_result() {
+        check_outcome("result");
+        if (exception_) std::rethrow_exception(exception_);
+    }
+
+    /// Marks the exception as looked at, so no report is made (gather does this for its children).
+    void mark_retrieved() { retrieved_ = true; }
+
+    /// Registers `fn`, called with this future once it is done (through call_soon, also when it is done
+    /// already: C18). `name` is for traces and reports; `key` (of type `key_type`) for remove_matching().
+    CallbackId add_callback(std::function<void(FutureBase&)> fn, std::string name,
+                            const std::type_info* key_type = nullptr, std::shared_ptr<const void> key = nullptr) {
+        const CallbackId id{++last_id_};
+        callbacks_.push_back(Callback{id, std::move(fn), std::move(name), key_type, std::move(key)});
+        if (done()) schedule_callbacks();
+        return id;
+    }
+
+    /// Removes the registration `id`; returns whether it was there.
+    bool remove_callback(CallbackId id) {
+        return std::erase_if(callbacks_, [&](const Callback& c) { return c.id.value == id.value; }) > 0;
+    }
+
+    /// Removes every registration whose key equals `fn` (C19); returns how many.
+    template <typename F>
+    std::size_t remove_matching(const F& fn) {
+        return std::erase_if(callbacks_, [&](const Callback& c) {
+            return c.key_type != nullptr && *c.key_type == typeid(F) && *static_cast<const F*>(c.key.get()) == fn;
+        });
+    }
+
+protected:
+    /// Leaves PENDING for `to`, and schedules the callbacks.
+    void finish(State to) {
+        state_ = to;
+        schedule_callbacks();
+    }
+
+private:
+    // CancelledError when cancelled, InvalidStateError while pending; else `what` counts as retrieved.
+    void check_outcome(const char* what) {
+        if (state_ == State::Cancelled) throw CancelledError(cancel_message_);
+        if (state_ == State::Pending) throw InvalidStateError(name_ + ": " + what + " is not set (the future is pending)");
+        retrieved_ = true;
+    }
+
+    struct Callback {
+        CallbackId id;
+        std::function<void(FutureBase&)> fn;
+        std::string name;
+        const std::type_info* key_type;     // for remove_done_callback(fn): the callable's type (null:
+        std::shared_ptr<const void> key;    // not comparable, removable by id only) and a copy of it
+    };
+
+    // One call_soon() per callback, in registration order (C17); each keeps the future alive until it
+    // has run. On a closed loop nothing will ever run again, so they are dropped (this happens while
+    // close() destroys pending tasks, whose destructors may release a Lock or complete a Future).
+    void schedule_callbacks() {
+        std::vector<Callback> callbacks = std::exchange(callbacks_, {});
+        if (loop_->is_closed()) return;
+        for (Callback& c : callbacks) {
+            // --trace: the step between a result and a task's wake-up (the recv-chain demo shows it).
+            if (loop_->tracing()) loop_->tracer()->note(name_, "call_soon(" + c.name + ")");
+            loop_->call_soon([self = shared_from_this(), fn = std::move(c.fn)] { fn(*self); }, std::move(c.name));
+        }
+    }
+
+    EventLoop* loop_;
+    std::shared_ptr<Reporter> reporter_;   // set with an exception: who hears 'never retrieved'
+    std::string name_;
+    bool is_task_;
+    State state_ = State::Pending;
+    bool retrieved_ = true;
+    std::exception_ptr exception_;
+    std::string cancel_message_;
+    std::vector<Callback> callbacks_;
+    std::uint64_t last_id_ = 0;
+};
+
+/// What a Future<T> stores: T, or std::monostate for Future<void>.
+template <typename T>
+using Stored = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
+
+/// The typed part of a future: its value.
+template <typename T>
+class FutureState : public FutureBase {
+public:
+    FutureState(EventLoop& loop, std::string name, bool is_task = false) : FutureBase(loop, std::move(name), is_task) {}
+
+    void set_result(Stored<T> value) {
+        if (done()) throw InvalidStateError(name() + ": set_result() on a future that is already done");
+        value_ = std::move(value);
+        this->finish(FutureBase::State::Finished);
+    }
+
+    /// The value, after the checks of rethrow_unless_result().
+    const Stored<T>& result() {
+        rethrow_unless_result();
+        return *value_;
+    }
+
+private:
+    std::optional<Stored<T>> value_;
+};
+
+/// The awaiter behind `co_await future`. Suspending is a handshake with the Task that runs the
+/// awaiting coroutine, so the two methods that need it are defined in task.hpp.
+template <typename T>
+struct FutureAwaiter {
+    FutureState<T>* state;     // the co_await's operand: alive until the coroutine resumes
+    TaskBase* task = nullptr;  // set when we suspended
+
+    bool await_ready() const noexcept { return state->done(); }   // done: no suspension at all (C20)
+    void await_suspend(std::coroutine_handle<> waiting);         // registers the task's wake-up
+    T await_resume();                                             // the value, or an exception
+};
+
+} // namespace detail
+
+/// A result that arrives later: pending, then finished (with a value or an exception) or cancelled.
+/// See the file comment. Copies share one future.
+/// @tparam T the result type; void for a future that only says "done".
+template <typename T>
+class Future {
+public:
+    /// A pending future on the running loop (throws RuntimeError outside a running loop).
+    Future() : Future(get_running_loop()) {}
+    /// A pending future on `loop`; `name` appears in reports and traces.
+    explicit Future(EventLoop& loop, std::string name = "Future")
+        : state_(std::make_shared<detail::FutureState<T>>(loop, std::move(name))) {}
+    /// Wraps existing shared state (tasks and gather make their own states).
+    explicit Future(std::shared_ptr<detail::FutureState<T>> state) : state_(std::move(state)) {}
+
+    [[nodiscard]] bool done() const { return state_->done(); }             ///< Finished or cancelled.
+    [[nodiscard]] bool cancelled() const { return state_->cancelled(); }   ///< True once cancelled.
+
+    /// The value. Throws InvalidStateError while pending, CancelledError when cancelled, and the
+    /// stored exception when there is one (which then counts as retrieved).
+    T result() const { return static_cast<T>(state_->result()); }
+    /// The stored exception, or null when the future has a value; throws like result() otherwise.
+    [[nodiscard]] std::exception_ptr exception() const { return state_->exception(); }
+
+    /// Completes the future with `value` and schedules its callbacks. InvalidStateError if done.
+    template <typename V = T> requires(!std::is_void_v<V>)
+    void set_result(V value) const { state_->set_result(std::move(value)); }
+    /// Completes a Future<void>.
+    template <typename V = T> requires std::is_void_v<V>
+    void set_result() const { state_->set_result(std::monostate{}); }
+    /// Completes the future with an exception. InvalidStateError if done.
+    void set_exception(std::exception_ptr error) const { state_->set_exception(std::move(error)); }
+    /// Convenience: `f.set_exception(std::runtime_error("boom"))`.
+    template <typename E> requires(!std::is_same_v<std::decay_t<E>, std::exception_ptr>)
+    void set_exception(E error) const { state_->set_exception(std::make_exception_ptr(std::move(error))); }
+
+    /// Cancels a pending future (returns true); a done future is left alone (returns false).
+    bool cancel(std::string message = {}) const { return state_->cancel(std::move(message)); }
+
+    /// Runs `fn(future)` once the future is done, through call_soon (also when it is done already).
+    /// Function pointers and other equality-comparable callables can later be removed by value;
+    /// any callable can be removed by the returned id.
+    template <typename F> requires std::invocable<F&, const Future<T>&>
+    CallbackId add_done_callback(F fn, std::string name = "done callback") const {
+        const std::type_info* key_type = nullptr;
+        std::shared_ptr<const void> key;
+        if constexpr (std::equality_comparable<F>) { key_type = &typeid(F); key = std::make_shared<const F>(fn); }
+        return state_->add_callback(
+            [fn = std::move(fn)](detail::FutureBase& base) mutable {
+                fn(Future<T>(std::static_pointer_cast<detail::FutureState<T>>(base.shared_from_this())));
+            },
+            std::move(name), key_type, std::move(key));
+    }
+    /// Removes every registration of `fn` (compared with ==) and returns how many there were (C19).
+    template <typename F> requires std::equality_comparable<F>
+    std::size_t remove_done_callback(F fn) const { return state_->remove_matching(fn); }
+    /// Removes the registration `id`; returns 1 if it was there, else 0.
+    std::size_t remove_done_callback(CallbackId id) const { return state_->remove_callback(id) ? 1 : 0; }
+
+    /// `co_await future` inside a task: the value, without suspending when done (C20).
+    detail::FutureAwaiter<T> operator co_await() const { return detail::FutureAwaiter<T>{state_.get(), nullptr}; }
+
+    /// The shared state (library code: tasks, gather, wait_for).
+    [[nodiscard]] const std::shared_ptr<detail::FutureState<T>>& state() const { return state_; }
+    [[nodiscard]] const std::string& name() const { return state_->name(); }   ///< The name given at creation.
+    /// Two handles to the same future.
+    friend bool operator==(const Future& a, const Future& b) { return a.state_ == b.state_; }
+
+private:
+    std::shared_ptr<detail::FutureState<T>> state_;
+};
+
+} // namespace looplab::stage07
