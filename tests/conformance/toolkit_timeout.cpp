@@ -1,5 +1,6 @@
-// timeout() and the wait_for built on it, as asyncio 3.12+ has them (3.13 is the reference). Each
-// behaviour that differs in 3.11 says so; checked with CPython 3.11.7, 3.12.1 and 3.13.0.
+// timeout() and the wait_for built on it, as asyncio 3.12+ has them (3.13 is the reference): C68-C73.
+// Each behaviour that differs in 3.11 says so; checked with CPython 3.11.7, 3.12.1 and 3.13.0.
+// Compiled against stage 06 and every later stage.
 #include <doctest/doctest.h>
 
 #include <string>
@@ -43,7 +44,7 @@ Coroutine<std::string> guarded(Coroutine<int> body, double limit, std::vector<st
 }
 } // namespace
 
-TEST_CASE("timeout: a body that finishes in time gives its value, and the deadline is forgotten") {
+TEST_CASE("C68 timeout: a body that finishes in time gives its value, and the deadline is forgotten") {
     LoopFixture f;
     std::vector<std::string> log;
     CHECK(f.loop.run_until_complete(guarded(value_after(1, 5), 2, &log)) == "value 5");
@@ -53,7 +54,7 @@ TEST_CASE("timeout: a body that finishes in time gives its value, and the deadli
     CHECK(f.reports.empty());
 }
 
-TEST_CASE("timeout: at the deadline the body is cancelled where it waits, cleans up, and TimeoutError follows") {
+TEST_CASE("C69 timeout: at the deadline the body is cancelled where it waits, cleans up, and TimeoutError follows") {
     LoopFixture f;
     std::vector<std::string> log;
     CHECK(f.loop.run_until_complete(guarded(slow_with_cleanup(&log), 1, &log)) == "timed out");
@@ -61,7 +62,7 @@ TEST_CASE("timeout: at the deadline the body is cancelled where it waits, cleans
                                           "TimeoutError at 1.500s, cancelling() = 0"});
 }
 
-TEST_CASE("timeout: the body runs inline in the awaiting task (3.11's wait_for made a new task)") {
+TEST_CASE("C70 timeout: the body runs inline in the awaiting task (3.11's wait_for made a new task)") {
     LoopFixture f;
     auto body = [](AnyTask* seen) -> Coroutine<int> {
         *seen = current_task();
@@ -81,7 +82,7 @@ TEST_CASE("timeout: the body runs inline in the awaiting task (3.11's wait_for m
     }
 }
 
-TEST_CASE("timeout: nested deadlines each catch only their own cancellation") {
+TEST_CASE("C71 timeout: nested deadlines each catch only their own cancellation") {
     LoopFixture f;
     std::vector<std::string> log;
     // The inner deadline passes first: the inner timeout raises, the outer body goes on.
@@ -110,7 +111,7 @@ TEST_CASE("timeout: nested deadlines each catch only their own cancellation") {
     CHECK(log == std::vector<std::string>{"TimeoutError at 3.000s, cancelling() = 0"});   // 2 s + 1 s
 }
 
-TEST_CASE("timeout: cancelled from outside in the deadline's own iteration, the cancellation goes on up") {
+TEST_CASE("C72 timeout: cancelled from outside in the deadline's own iteration, the cancellation goes on up") {
     LoopFixture f;
     std::vector<std::string> log;
     Task<std::string> t = f.loop.create_task(guarded(value_after(10, 1), 1, &log));
@@ -123,7 +124,7 @@ TEST_CASE("timeout: cancelled from outside in the deadline's own iteration, the 
     CHECK(log.empty());
 }
 
-TEST_CASE("timeout: a result that arrives in the deadline's iteration still times out (3.11's wait_for returned it)") {
+TEST_CASE("C73 timeout: a result that arrives in the deadline's iteration still times out (3.11's wait_for returned it)") {
     LoopFixture f;
     std::vector<std::string> log;
     Future<int> answer(f.loop, "answer");
