@@ -1,6 +1,6 @@
 """count.py: the twin of `05-futures-tasks count` (demos/count.cpp).
 
-Five counters each say One, sleep 1 s, say Two, sleep 2 s, say Three. Gathered, they sleep at the
+Five counters each say One, sleep 1 s, say Two, sleep 2 s, say Three. As five tasks, they sleep at the
 same time and the whole thing takes 3 s; awaited one after the other, 15 s. On the virtual clock
 (looplab.py) both finish at once, and the times printed are the loop's.
 
