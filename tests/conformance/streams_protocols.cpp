@@ -311,7 +311,7 @@ TEST_CASE("C63 pause_writing above the high-water mark, resume_writing at the lo
     CHECK(f.reports.empty());
 }
 
-TEST_CASE("C64 write after write_eof is a RuntimeError; after close or loss the bytes are dropped, unless close() is still flushing") {
+TEST_CASE("C64 write after write_eof is a RuntimeError - after close or loss the bytes are dropped, unless close() is still flushing") {
     LoopFixture f;
     auto sockets = nonblocking_pair();   // no structured binding: clang 14 lambdas cannot capture one
     UniqueFd& a = sockets.first;
@@ -409,7 +409,7 @@ struct Echo final : Protocol {
 };
 } // namespace
 
-TEST_CASE("C67 create_server gives each connection a protocol; create_connection returns after connection_made") {
+TEST_CASE("C67 create_server gives each connection a protocol - create_connection returns after connection_made") {
     LoopFixture f;
     auto run = []() -> Coroutine<std::string> {
         int made = 0;

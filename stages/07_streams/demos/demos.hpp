@@ -43,4 +43,4 @@ inline std::string loop_time_label(const EventLoop& loop) { return format_time(l
 /// The running loop's time, formatted: "1.500s".
 inline std::string loop_now() { return format_time(get_running_loop().time()); }
 
-} // namespace looplab::stage05
+} // namespace looplab::stage07

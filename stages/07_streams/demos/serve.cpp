@@ -104,7 +104,7 @@ int serve_echo(std::uint16_t port) {
         set_nonblocking(wakeup.read.get());
         set_nonblocking(wakeup.write.get());   // the handler must never block
     } catch (const std::system_error& e) {
-        std::cerr << "05-futures-tasks: cannot serve: " << e.what() << std::endl;
+        std::cerr << "07-streams: cannot serve: " << e.what() << std::endl;
         return 1;
     }
     signal_pipe = wakeup.write.get();
@@ -122,7 +122,7 @@ int serve_echo(std::uint16_t port) {
     try {
         run(serve_main(port, wakeup.read.get(), &count, &stop), clock, options);
     } catch (const std::exception& e) {
-        std::cerr << "05-futures-tasks: cannot serve on 127.0.0.1:" << port << ": " << e.what() << std::endl;
+        std::cerr << "07-streams: cannot serve on 127.0.0.1:" << port << ": " << e.what() << std::endl;
         return 1;
     }
     // Here the loop is closed, and every connection with it.
