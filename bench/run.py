@@ -85,10 +85,10 @@ TITLES = {
     "echo": "echo: TCP echo on 127.0.0.1, 1 KiB messages, one load generator for every server",
     "memory": "memory: N tasks pending on one Event",
 }
-COLORS = {"stage05": "#6a3d9a", "stage02-list": "#e31a1c", "stage02-heap": "#1f78b4", "asyncio": "#ff7f00",
+COLORS = {"stage07": "#6a3d9a", "stage02-list": "#e31a1c", "stage02-heap": "#1f78b4", "asyncio": "#ff7f00",
           "uvloop": "#33a02c"}
 IMPL_NAMES = {
-    "stage05": "looplab stage 05",
+    "stage07": "looplab stage 07",
     "stage02-list": "looplab stage 02, sorted list",
     "stage02-heap": "looplab stage 02, heap",
     "asyncio": "asyncio",
@@ -221,14 +221,14 @@ class Progress:
 def echo_servers(bindir):
     """The echo servers: (name, command with port 0, or None and why not)."""
     servers = [("looplab stage 04", [os.path.join(bindir, "04-nonblocking-sockets"), "--serve", "0"])]
-    sockets = os.path.join(bindir, "bench-stage05-echo")
-    servers.append(("looplab stage 05 sockets", [sockets, "--serve", "0"] if os.path.exists(sockets) else
-                    "bench-stage05-echo was not built (stage 05 has no sock_accept/sock_recv/sock_sendall yet)"))
-    stage05 = os.path.join(bindir, "07-streams")
-    if serves(stage05):
-        servers.append(("looplab stage 05 streams", [stage05, "--serve", "0"]))
+    sockets = os.path.join(bindir, "bench-stage07-echo")
+    servers.append(("looplab stage 07 sockets", [sockets, "--serve", "0"] if os.path.exists(sockets) else
+                    "bench-stage07-echo was not built (make bench builds it)"))
+    stage07 = os.path.join(bindir, "07-streams")
+    if serves(stage07):
+        servers.append(("looplab stage 07 streams", [stage07, "--serve", "0"]))
     else:
-        servers.append(("looplab stage 05 streams", "05-futures-tasks has no --serve option yet (stage 05 streams)"))
+        servers.append(("looplab stage 07 streams", "07-streams was not built or has no --serve option"))
     servers.append(("asyncio streams", [PYTHON, PEERS, "--loop", "asyncio", "serve", "--port", "0"]))
     servers.append(("uvloop streams", [PYTHON, PEERS, "--loop", "uvloop", "serve", "--port", "0"]))
     servers.append(("plain epoll (the floor)", [os.path.join(bindir, "bench-epoll-echo"), "--serve", "0"]))
@@ -245,8 +245,8 @@ def serves(binary):
 
 
 def command(bindir, impl, workload, n):
-    if impl == "stage05":
-        return [os.path.join(bindir, "bench-stage05"), workload, "--n", str(n)]
+    if impl == "stage07":
+        return [os.path.join(bindir, "bench-stage07"), workload, "--n", str(n)]
     if impl.startswith("stage02-"):
         return [os.path.join(bindir, "bench-stage02"), "--queue", impl.split("-")[1], "--tasks", str(n)]
     return [PYTHON, PEERS, "--loop", impl, workload, "--n", str(n)]
@@ -255,10 +255,10 @@ def command(bindir, impl, workload, n):
 def plan(sizes, only):
     """The groups to run: (workload, n, [(implementation, repeats)]), plus what is skipped and why."""
     groups, skipped = [], []
-    impls = {"spawn": ["stage05", "asyncio", "uvloop"],
-             "timers": ["stage02-list", "stage02-heap", "stage05", "asyncio", "uvloop"],
-             "pingpong": ["stage05", "asyncio", "uvloop"],
-             "memory": ["stage05", "asyncio"]}
+    impls = {"spawn": ["stage07", "asyncio", "uvloop"],
+             "timers": ["stage02-list", "stage02-heap", "stage07", "asyncio", "uvloop"],
+             "pingpong": ["stage07", "asyncio", "uvloop"],
+             "memory": ["stage07", "asyncio"]}
     for workload in ["spawn", "timers", "pingpong", "memory"]:
         if workload not in only:
             continue
@@ -397,25 +397,25 @@ def targets(records, sizes):
         return better_than(workload, a and a.get("median"), b and b.get("median"))
 
     n = max(sizes["spawn"])
-    target("spawn: tasks per second >= 50x asyncio's", ratio("spawn", "stage05", "asyncio", n=n), 50, f"N = {n:,}")
+    target("spawn: tasks per second >= 50x asyncio's", ratio("spawn", "stage07", "asyncio", n=n), 50, f"N = {n:,}")
     m = max(sizes["pingpong"])
-    target("pingpong: round trips per second >= 30x asyncio's", ratio("pingpong", "stage05", "asyncio", n=m), 30,
+    target("pingpong: round trips per second >= 30x asyncio's", ratio("pingpong", "stage07", "asyncio", n=m), 30,
            f"M = {m:,}", "" if m == 10**6 else "QUICK size; the target is for M = 10^6")
     n = 10**5 if 10**5 in sizes["timers"] else max(sizes["timers"])
-    target("timers: stage 05's CPU time <= 1/30 of asyncio's", ratio("timers", "stage05", "asyncio", n=n), 30,
+    target("timers: stage 07's CPU time <= 1/30 of asyncio's", ratio("timers", "stage07", "asyncio", n=n), 30,
            f"N = {n:,}", "" if n == 10**5 else "QUICK size; the target is for N = 10^5")
-    s05 = "looplab stage 05 streams"
+    s07 = "looplab stage 07 streams"
     for c in sizes["echo_clients"]:
-        target("echo: stage 05 streams' server CPU per round trip <= 1/3 of asyncio streams'",
-               ratio("echo", s05, "asyncio streams", clients=c), 3, f"C = {c}")
-        target("echo: stage 05 streams' server CPU per round trip <= uvloop streams'",
-               ratio("echo", s05, "uvloop streams", clients=c), 1, f"C = {c}")
-        floor = ratio("echo", s05, "plain epoll (the floor)", clients=c)
+        target("echo: stage 07 streams' server CPU per round trip <= 1/3 of asyncio streams'",
+               ratio("echo", s07, "asyncio streams", clients=c), 3, f"C = {c}")
+        target("echo: stage 07 streams' server CPU per round trip <= uvloop streams'",
+               ratio("echo", s07, "uvloop streams", clients=c), 1, f"C = {c}")
+        floor = ratio("echo", s07, "plain epoll (the floor)", clients=c)
         # "within 1.3x of the floor": floor/ours >= 1/1.3
-        target("echo: stage 05 streams' server CPU per round trip within 1.3x of the plain epoll floor",
+        target("echo: stage 07 streams' server CPU per round trip within 1.3x of the plain epoll floor",
                floor, 1 / 1.3, f"C = {c}")
     n = max(sizes["memory"])
-    target("memory: bytes per pending task <= 1/5 of asyncio's", ratio("memory", "stage05", "asyncio", n=n), 5,
+    target("memory: bytes per pending task <= 1/5 of asyncio's", ratio("memory", "stage07", "asyncio", n=n), 5,
            f"N = {n:,}")
     return out
 
@@ -681,7 +681,7 @@ def main(argv):
     unknown = only - set(METRICS)
     if unknown:
         parser.error(f"unknown workload(s): {', '.join(sorted(unknown))}")
-    needed = ["bench-stage02", "bench-stage05", "bench-echo-load", "bench-epoll-echo", "04-nonblocking-sockets"]
+    needed = ["bench-stage02", "bench-stage07", "bench-echo-load", "bench-epoll-echo", "04-nonblocking-sockets"]
     missing = [b for b in needed if not os.access(os.path.join(args.bin, b), os.X_OK)]
     if missing:
         parser.error(f"not built in {args.bin}: {', '.join(missing)} (make bench builds them)")
