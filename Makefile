@@ -84,7 +84,7 @@ docs: configure
 # The benchmarks get a build directory of their own: Release at -O2 (issue 6), no sanitizers, no
 # tests, so a Debug build/ is left alone; only the programs it runs are built. Python, uvloop and
 # gnuplot come from Debian like the rest.
-BENCH_TARGETS = bench-stage02 bench-stage05 bench-stage05-echo bench-epoll-echo bench-echo-load \
+BENCH_TARGETS = bench-stage02 bench-stage07 bench-stage07-echo bench-epoll-echo bench-echo-load \
                 04-nonblocking-sockets 07-streams
 bench:
 	@$(MAKE) --no-print-directory build BUILD=$(BENCH_BUILD) BUILD_TYPE=Release SANITIZE= TARGETS="$(BENCH_TARGETS)" \

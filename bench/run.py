@@ -14,10 +14,10 @@ Workloads (bench/README.md says what each measures and why):
 
 Every program prints one JSON object per run and checks its own result; this script runs each one
 several times, interleaving the implementations (so a burst of load from elsewhere hits them all
-alike), and writes results.json (every run), results.md (medians, ranges, ratios to asyncio and the
-issue's targets) and one PNG plot per workload (gnuplot). It asserts nothing about timing: a target
-missed is reported, not failed. It exits 1 if a run failed its own check or a server could not
-start, 2 for a bad argument, 130 on Ctrl-C (after stopping every server it started).
+alike), and writes results.json (every run), results.md (medians, ranges, stage 07's ratios to
+asyncio and uvloop) and one PNG plot per workload (gnuplot). It asserts nothing about timing. It
+exits 1 if a run failed its own check or a server could not start, 2 for a bad argument, 130 on
+Ctrl-C (after stopping every server it started).
 """
 
 import argparse
@@ -38,7 +38,7 @@ PYTHON = "/usr/bin/python3"   # Debian's, with python3-uvloop: the peers must no
 HERE = os.path.dirname(os.path.abspath(__file__))
 PEERS = os.path.join(HERE, "python", "peers.py")
 
-# The sizes of issue 6; QUICK=1 runs small ones (a smoke test, under two minutes).
+# The sizes of a full run; QUICK=1 runs small ones (a smoke test, under two minutes).
 SIZES = {
     "full": {
         "spawn": [10**4, 10**5, 10**6],
@@ -85,10 +85,10 @@ TITLES = {
     "echo": "echo: TCP echo on 127.0.0.1, 1 KiB messages, one load generator for every server",
     "memory": "memory: N tasks pending on one Event",
 }
-COLORS = {"stage05": "#6a3d9a", "stage02-list": "#e31a1c", "stage02-heap": "#1f78b4", "asyncio": "#ff7f00",
+COLORS = {"stage07": "#6a3d9a", "stage02-list": "#e31a1c", "stage02-heap": "#1f78b4", "asyncio": "#ff7f00",
           "uvloop": "#33a02c"}
 IMPL_NAMES = {
-    "stage05": "looplab stage 05",
+    "stage07": "looplab stage 07",
     "stage02-list": "looplab stage 02, sorted list",
     "stage02-heap": "looplab stage 02, heap",
     "asyncio": "asyncio",
@@ -221,14 +221,14 @@ class Progress:
 def echo_servers(bindir):
     """The echo servers: (name, command with port 0, or None and why not)."""
     servers = [("looplab stage 04", [os.path.join(bindir, "04-nonblocking-sockets"), "--serve", "0"])]
-    sockets = os.path.join(bindir, "bench-stage05-echo")
-    servers.append(("looplab stage 05 sockets", [sockets, "--serve", "0"] if os.path.exists(sockets) else
-                    "bench-stage05-echo was not built (stage 05 has no sock_accept/sock_recv/sock_sendall yet)"))
-    stage05 = os.path.join(bindir, "07-streams")
-    if serves(stage05):
-        servers.append(("looplab stage 05 streams", [stage05, "--serve", "0"]))
+    sockets = os.path.join(bindir, "bench-stage07-echo")
+    servers.append(("looplab stage 07 sockets", [sockets, "--serve", "0"] if os.path.exists(sockets) else
+                    "bench-stage07-echo was not built (make bench builds it)"))
+    stage07 = os.path.join(bindir, "07-streams")
+    if serves(stage07):
+        servers.append(("looplab stage 07 streams", [stage07, "--serve", "0"]))
     else:
-        servers.append(("looplab stage 05 streams", "05-futures-tasks has no --serve option yet (stage 05 streams)"))
+        servers.append(("looplab stage 07 streams", "07-streams was not built or has no --serve option"))
     servers.append(("asyncio streams", [PYTHON, PEERS, "--loop", "asyncio", "serve", "--port", "0"]))
     servers.append(("uvloop streams", [PYTHON, PEERS, "--loop", "uvloop", "serve", "--port", "0"]))
     servers.append(("plain epoll (the floor)", [os.path.join(bindir, "bench-epoll-echo"), "--serve", "0"]))
@@ -245,8 +245,8 @@ def serves(binary):
 
 
 def command(bindir, impl, workload, n):
-    if impl == "stage05":
-        return [os.path.join(bindir, "bench-stage05"), workload, "--n", str(n)]
+    if impl == "stage07":
+        return [os.path.join(bindir, "bench-stage07"), workload, "--n", str(n)]
     if impl.startswith("stage02-"):
         return [os.path.join(bindir, "bench-stage02"), "--queue", impl.split("-")[1], "--tasks", str(n)]
     return [PYTHON, PEERS, "--loop", impl, workload, "--n", str(n)]
@@ -255,10 +255,10 @@ def command(bindir, impl, workload, n):
 def plan(sizes, only):
     """The groups to run: (workload, n, [(implementation, repeats)]), plus what is skipped and why."""
     groups, skipped = [], []
-    impls = {"spawn": ["stage05", "asyncio", "uvloop"],
-             "timers": ["stage02-list", "stage02-heap", "stage05", "asyncio", "uvloop"],
-             "pingpong": ["stage05", "asyncio", "uvloop"],
-             "memory": ["stage05", "asyncio"]}
+    impls = {"spawn": ["stage07", "asyncio", "uvloop"],
+             "timers": ["stage02-list", "stage02-heap", "stage07", "asyncio", "uvloop"],
+             "pingpong": ["stage07", "asyncio", "uvloop"],
+             "memory": ["stage07", "asyncio"]}
     for workload in ["spawn", "timers", "pingpong", "memory"]:
         if workload not in only:
             continue
@@ -380,43 +380,38 @@ def better_than(workload, value, reference):
     return value / reference if METRICS[workload][2] else reference / value
 
 
-def targets(records, sizes):
-    """The issue's targets, each met, missed (by how much) or not measured."""
+def ratios(records):
+    """Stage 07 against asyncio and uvloop (and, for echo, the epoll floor) at the largest size run,
+    beside the speed targets, which belong to the speed stage to come: stage 07 is a teaching stage,
+    so a ratio below its target is reported as where it stands, not as a failure."""
     out = []
-
-    def target(text, ratio, need, at, note=""):
-        if ratio is None:
-            out.append({"target": text, "at": at, "measured": None, "status": "not measured", "note": note})
-            return
-        met = ratio >= need
-        out.append({"target": text, "at": at, "measured": ratio, "need": need,
-                    "status": "met" if met else "missed", "note": note})
 
     def ratio(workload, impl, ref, **params):
         a, b = find(records, workload, impl, **params), find(records, workload, ref, **params)
         return better_than(workload, a and a.get("median"), b and b.get("median"))
 
-    n = max(sizes["spawn"])
-    target("spawn: tasks per second >= 50x asyncio's", ratio("spawn", "stage05", "asyncio", n=n), 50, f"N = {n:,}")
-    m = max(sizes["pingpong"])
-    target("pingpong: round trips per second >= 30x asyncio's", ratio("pingpong", "stage05", "asyncio", n=m), 30,
-           f"M = {m:,}", "" if m == 10**6 else "QUICK size; the target is for M = 10^6")
-    n = 10**5 if 10**5 in sizes["timers"] else max(sizes["timers"])
-    target("timers: stage 05's CPU time <= 1/30 of asyncio's", ratio("timers", "stage05", "asyncio", n=n), 30,
-           f"N = {n:,}", "" if n == 10**5 else "QUICK size; the target is for N = 10^5")
-    s05 = "looplab stage 05 streams"
-    for c in sizes["echo_clients"]:
-        target("echo: stage 05 streams' server CPU per round trip <= 1/3 of asyncio streams'",
-               ratio("echo", s05, "asyncio streams", clients=c), 3, f"C = {c}")
-        target("echo: stage 05 streams' server CPU per round trip <= uvloop streams'",
-               ratio("echo", s05, "uvloop streams", clients=c), 1, f"C = {c}")
-        floor = ratio("echo", s05, "plain epoll (the floor)", clients=c)
-        # "within 1.3x of the floor": floor/ours >= 1/1.3
-        target("echo: stage 05 streams' server CPU per round trip within 1.3x of the plain epoll floor",
-               floor, 1 / 1.3, f"C = {c}")
-    n = max(sizes["memory"])
-    target("memory: bytes per pending task <= 1/5 of asyncio's", ratio("memory", "stage05", "asyncio", n=n), 5,
-           f"N = {n:,}")
+    def largest(workload):
+        ns = [r["params"]["n"] for r in records if r["workload"] == workload and r.get("median")]
+        return max(ns) if ns else None
+
+    for workload, what, target in [("spawn", "spawn: tasks per second", "50x asyncio"),
+                                   ("pingpong", "pingpong: round trips per second", "30x asyncio"),
+                                   ("timers", "timers: CPU time", "30x asyncio"),
+                                   ("memory", "memory: bytes per pending task", "5x asyncio")]:
+        n = largest(workload)
+        if n is None:
+            continue
+        out.append({"what": what, "at": f"{'M' if workload == 'pingpong' else 'N'} = {n:,}",
+                    "asyncio": ratio(workload, "stage07", "asyncio", n=n),
+                    "uvloop": ratio(workload, "stage07", "uvloop", n=n), "target": target})
+    ours = "looplab stage 07 streams"
+    for c in sorted({r["params"]["clients"] for r in records if r["workload"] == "echo"}):
+        floor = ratio("echo", ours, "plain epoll (the floor)", clients=c)
+        out.append({"what": "echo: streams' server CPU per round trip", "at": f"C = {c}",
+                    "asyncio": ratio("echo", ours, "asyncio streams", clients=c),
+                    "uvloop": ratio("echo", ours, "uvloop streams", clients=c),
+                    "target": "3x asyncio, 1x uvloop, within 1.3x of the floor's cost"
+                              + (f" (now {1 / floor:.2f}x)" if floor else "")})
     return out
 
 
@@ -508,19 +503,15 @@ def markdown(result):
                       "per client. Round trips per second and the load generator's own CPU time are medians too. "
                       "Server CPU is read from /proc/PID/stat in clock ticks (10 ms), before and after the "
                       "measured round trips.", ""]
-    lines += ["## Targets (ratios to asyncio, same machine, same run)", "",
-              "| target | at | measured | needed | status |", "|---|---|---:|---:|---|"]
-    for t in result["targets"]:
-        measured = fmt_ratio(t["measured"])
-        need = fmt_ratio(t.get("need")) if t["status"] != "not measured" else "-"
-        status = t["status"]
-        if status == "missed":
-            status = f"missed ({t['measured'] / t['need'] * 100:.0f}% of the target)"
-        if t.get("note"):
-            status += f"; {t['note']}"
-        lines.append(f"| {t['target']} | {t['at']} | {measured} | {need} | {status} |")
-    lines += ["", "`measured` is how many times better than the reference (asyncio, uvloop or the floor): "
-              "\"within 1.3x of the floor\" needs 0.77x or more.", ""]
+    lines += ["## Stage 07 against asyncio and uvloop (same machine, same run)", "",
+              "How many times better stage 07 is, at the largest size run. Stage 07 is a teaching stage: it "
+              "takes back the speed moves for clarity. The speed targets in the last column belong to the "
+              "speed stage to come; they are shown for scale, not as a pass or a fail.", "",
+              "| workload | at | x asyncio | x uvloop | the speed stage's target |", "|---|---|---:|---:|---|"]
+    for t in ratios(records):
+        lines.append(f"| {t['what']} | {t['at']} | {fmt_ratio(t['asyncio'])} | {fmt_ratio(t['uvloop'])} | "
+                     f"{t['target']} |")
+    lines.append("")
     return "\n".join(lines)
 
 
@@ -681,7 +672,7 @@ def main(argv):
     unknown = only - set(METRICS)
     if unknown:
         parser.error(f"unknown workload(s): {', '.join(sorted(unknown))}")
-    needed = ["bench-stage02", "bench-stage05", "bench-echo-load", "bench-epoll-echo", "04-nonblocking-sockets"]
+    needed = ["bench-stage02", "bench-stage07", "bench-echo-load", "bench-epoll-echo", "04-nonblocking-sockets"]
     missing = [b for b in needed if not os.access(os.path.join(args.bin, b), os.X_OK)]
     if missing:
         parser.error(f"not built in {args.bin}: {', '.join(missing)} (make bench builds them)")
@@ -736,14 +727,14 @@ def main(argv):
     summarise(records)
     result = {"quick": args.quick, "machine": info, "sessions": sessions, "wall_s": time.monotonic() - start,
               "records": records}
-    result["targets"] = targets(records, sizes)
     result["plots"] = plots(records, args.out)
     write_report(result, args.out)
     failed = [r for r in records if "runs" in r and not r["ok"]]
     print(f"bench: {len(records)} results in {result['wall_s']:.0f} s; wrote {args.out}/results.json, results.md"
           + (f" and {len(result['plots'])} plots" if result["plots"] else " (no plots: gnuplot is missing)"))
-    for t in result["targets"]:
-        print(f"bench: target {t['status']:>12}: {t['target']} ({t['at']}, measured {fmt_ratio(t['measured'])})")
+    for t in ratios(records):
+        print(f"bench: stage 07, {t['what']} ({t['at']}): {fmt_ratio(t['asyncio'])} asyncio, "
+              f"{fmt_ratio(t['uvloop'])} uvloop")
     if failed:
         print(f"bench: {len(failed)} results had failed runs: " +
               "; ".join(f"{r['workload']} {r['impl']} {r['params']}: {', '.join(r['errors'])}" for r in failed))

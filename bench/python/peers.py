@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The asyncio and uvloop peers of looplab's benchmark programs.
 
-Each workload here does the same work as its C++ twin in bench/ (bench-stage05, bench-stage02 for
+Each workload here does the same work as its C++ twin in bench/ (bench-stage07, bench-stage02 for
 the timers), checks its own result the same way, times itself the same way (from inside the main
 coroutine: creating the work included, making and closing the loop not), and prints one JSON object
 on one line. `serve` is the echo server of the echo workload, on asyncio streams.
@@ -22,10 +22,10 @@ import sys
 import time
 
 # The seeded generator of the deadlines, bit for bit as common/include/looplab/random.hpp documents
-# it: the Python twins of stage 05 have it already, so the timers workload draws from theirs. (Their
+# it: the Python twins of stage 07 have it already, so the timers workload draws from theirs. (Their
 # module also routes asyncio's slow-callback warnings to a handler of its own; no benchmark here
 # turns debug mode on, so that changes nothing measured.)
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "stages", "05_futures_tasks",
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "stages", "07_streams",
                                 "python"))
 from looplab import SplitMix64  # noqa: E402  (after the path it is found on)
 
@@ -149,7 +149,7 @@ async def serve(port):
         served += 1
         try:
             while True:
-                data = await reader.readline()   # as stage 05's streams server does
+                data = await reader.readline()   # as stage 07's streams server does
                 if not data:
                     break
                 echoed += len(data)

@@ -1,4 +1,4 @@
-// bench-stage05: the spawn, timers, pingpong and memory workloads on stage 05's runtime
+// bench-stage07: the spawn, timers, pingpong and memory workloads on stage 07's runtime
 // (create_task, sleep, gather, Queue, Event, run). bench/python/peers.py does the same work with
 // asyncio and uvloop; read the two side by side. Each workload times itself from inside its main
 // coroutine (creating the work included, making and closing the loop not), checks its own result,
@@ -129,7 +129,7 @@ Coroutine<void> memory(int n, Result* r) {
 } // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"bench-stage05: the spawn, timers, pingpong and memory workloads on stage 05 "
+    CLI::App app{"bench-stage07: the spawn, timers, pingpong and memory workloads on stage 07 "
                  "(one JSON object on stdout)"};
     app.require_subcommand(1);
     int n = 0;
@@ -148,7 +148,7 @@ int main(int argc, char** argv) {
     using namespace looplab;
     const std::string workload = app.get_subcommands().front()->get_name();
     Result r;
-    r.json.add("workload", workload).add("impl", "stage05").add("n", n);
+    r.json.add("workload", workload).add("impl", "stage07").add("n", n);
     if (workload == "timers") r.json.add("seed", static_cast<long long>(seed));
     RealClock clock;
     try {

@@ -1,7 +1,7 @@
-// bench-stage05-echo: the "stage 05 sockets" server of the echo workload. The same echo as stage 04's
-// server and the epoll floor (bytes in, the same bytes out), written on stage 05's socket coroutines
+// bench-stage07-echo: the "stage 07 sockets" server of the echo workload. The same echo as stage 04's
+// server and the epoll floor (bytes in, the same bytes out), written on stage 07's socket coroutines
 // directly: a task per connection looping over sock_recv() and sock_sendall(), and an accepting task
-// over sock_accept(). Beside `05-futures-tasks --serve` (stage 05's streams, with readline and
+// over sock_accept(). Beside `07-streams --serve` (stage 07's streams, with readline and
 // buffering) it shows what the streams layer costs on top of the socket operations.
 //
 // Same contract as the stage binaries' --serve: the first line is `listening on 127.0.0.1:PORT`;
@@ -67,7 +67,7 @@ Coroutine<int> serve(int listener, int signals, Stats* stats) {
 } // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"bench-stage05-echo: a TCP echo server on stage 05's sock_accept, sock_recv and sock_sendall"};
+    CLI::App app{"bench-stage07-echo: a TCP echo server on stage 07's sock_accept, sock_recv and sock_sendall"};
     int port = 0;
     looplab::bench::add_serve_option(app, port);
     if (auto code = looplab::bench::parse(app, argc, argv)) return *code;
@@ -81,7 +81,7 @@ int main(int argc, char** argv) {
         RealClock clock;
         run(serve(listener.get(), signals.get(), &stats), clock);
     } catch (const std::exception& e) {
-        std::cerr << "bench-stage05-echo: " << e.what() << std::endl;
+        std::cerr << "bench-stage07-echo: " << e.what() << std::endl;
         return 1;
     }
     std::cout << "stopped: served " << stats.accepted << " connections, echoed " << stats.bytes << " bytes" << std::endl;
