@@ -81,7 +81,7 @@ docs: configure
 	@cmake --build $(BUILD) --target docs
 	@echo "looplab: open $(BUILD)/docs/html/index.html"
 
-# The benchmarks get a build directory of their own: Release at -O2 (issue 6), no sanitizers, no
+# The benchmarks get a build directory of their own: Release at -O2, no sanitizers, no
 # tests, so a Debug build/ is left alone; only the programs it runs are built. Python, uvloop and
 # gnuplot come from Debian like the rest.
 BENCH_TARGETS = bench-stage02 bench-stage07 bench-stage07-echo bench-epoll-echo bench-echo-load \
