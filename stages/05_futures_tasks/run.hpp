@@ -1,22 +1,13 @@
 /// @file
 /// @brief run(main): the entry point. Make a loop, run main to completion, clean up, close.
 ///
-/// **What this file adds.** asyncio.run() in C++: the four things every program does around its loop,
-/// done once and in the right order:
-///  1. make an EventLoop on the given clock (with the tracer and exception handler, and debug mode
-///     when asked);
-///  2. run `main` as a Task until it is done (run_until_complete);
-///  3. cancel every task that is still pending and run the loop until they have all finished their
-///     cleanup, so none is destroyed half-way ("Task was destroyed but it is pending!" is reserved
-///     for loops closed without this courtesy). A task that fails during that cleanup is reported;
-///  4. close the loop.
-/// Then main's result is returned, or its exception rethrown.
+/// **What this file adds.** asyncio.run() in C++: make an EventLoop on the given clock; run `main` as
+/// a Task until it is done; cancel every task still pending and run the loop until they have finished
+/// their cleanup (a task failing there is reported), so none is destroyed half-way; close the loop.
+/// Then return main's result, or rethrow its exception.
 ///
-/// **What it leaves out.** asyncio.run's shutdown of async generators and of the default executor
-/// (looplab has neither yet), and its refusal to run inside another running loop is the loop's own
-/// check (C12).
-///
-/// **What it costs.** One loop; the cleanup pass, one Future and a done-callback per task left.
+/// **What it leaves out.** Shutting down async generators and the default executor (looplab has
+/// neither). **What it costs.** One loop; for cleanup, a Future and a done-callback per task left.
 #pragma once
 
 #include <cstddef>
@@ -42,8 +33,8 @@ struct RunOptions {
     ExceptionHandler exception_handler; ///< empty: the default (print to stderr)
 };
 
-/// Cancels every pending task of `loop` and runs the loop until they are all done (step 3 of run()).
-/// asyncio does this with gather(); a count of the tasks still running does the same without it.
+/// Cancels every pending task of `loop` and runs the loop until they are all done. asyncio uses
+/// gather(); a count of the tasks still running does the same here.
 inline void cancel_all_tasks(EventLoop& loop) {
     std::vector<AnyTask> pending = loop.all_tasks();
     if (pending.empty()) return;
