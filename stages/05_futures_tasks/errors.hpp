@@ -1,14 +1,10 @@
 /// @file
 /// @brief The exceptions of stage 05, named as asyncio names them, so a student can catch them by name.
 ///
-/// **What this file adds.** One C++ type per asyncio failure: CancelledError (a task was asked to
-/// stop), TimeoutError, InvalidStateError (a Future read while pending, or set twice) and RuntimeError
-/// (misuse of the loop). An exception nobody can be handed goes to the loop's exception handler as an
-/// ErrorContext; the default handler prints to stderr, tests install one that records.
-///
-/// **Why CancelledError is not a std::exception.** In Python it derives from BaseException, so the
-/// everyday `except Exception:` does not swallow a cancellation. Likewise `catch (const
-/// std::exception&)` here lets it pass to the task, which ends cancelled as asked; catch it by name.
+/// **What this file adds.** CancelledError, TimeoutError, InvalidStateError and RuntimeError, and the
+/// ErrorContext the loop's exception handler gets for an error nobody can be handed (the default
+/// handler prints it; tests record it). CancelledError is not a std::exception, as in Python it is a
+/// BaseException: `catch (const std::exception&)` lets a cancellation pass; catch it by name.
 ///
 /// **What it leaves out.** SendfileNotAvailableError (no sendfile here). **What it costs.** Nothing
 /// until thrown; then a heap allocation and the unwinder, so the loop never throws for control flow.
@@ -29,11 +25,9 @@ class CancelledError {
 public:
     /// A cancellation, with the optional message passed to cancel().
     explicit CancelledError(std::string message = {}) : message_(std::move(message)) {}
-    /// The message given to cancel(), or empty.
-    [[nodiscard]] const std::string& message() const noexcept { return message_; }
+    [[nodiscard]] const std::string& message() const noexcept { return message_; }   ///< The message, or empty.
     /// "CancelledError", or "CancelledError: message".
     [[nodiscard]] std::string what() const { return message_.empty() ? "CancelledError" : "CancelledError: " + message_; }
-
 private:
     std::string message_;
 };
@@ -57,13 +51,9 @@ struct RuntimeError : std::runtime_error {
 /// The message of the CancelledError that `error` holds; nullopt when it holds something else.
 inline std::optional<std::string> cancellation_message(const std::exception_ptr& error) {
     if (!error) return std::nullopt;
-    try {
-        std::rethrow_exception(error);
-    } catch (const CancelledError& e) {
-        return e.message();
-    } catch (...) {
-        return std::nullopt;
-    }
+    try { std::rethrow_exception(error); }
+    catch (const CancelledError& e) { return e.message(); }
+    catch (...) { return std::nullopt; }
 }
 
 /// True when `error` holds a CancelledError.
@@ -73,15 +63,10 @@ inline bool is_cancellation(const std::exception_ptr& error) { return cancellati
 /// "CancelledError" for a cancellation, "unknown exception" otherwise.
 inline std::string describe(const std::exception_ptr& error) {
     if (!error) return "no exception";
-    try {
-        std::rethrow_exception(error);
-    } catch (const CancelledError& e) {
-        return e.what();
-    } catch (const std::exception& e) {
-        return e.what();
-    } catch (...) {
-        return "unknown exception";
-    }
+    try { std::rethrow_exception(error); }
+    catch (const CancelledError& e) { return e.what(); }
+    catch (const std::exception& e) { return e.what(); }
+    catch (...) { return "unknown exception"; }
 }
 
 /// What the exception handler is told.

@@ -1,18 +1,14 @@
 /// @file
 /// @brief Handle and TimerHandle: a scheduled callback, and the one thing you can do to it (cancel).
 ///
-/// **What this file adds.** From here on the loop's unit of work is a *callback*, a
-/// `std::function<void()>` it calls once (call_soon, call_later) or whenever an fd is ready
-/// (add_reader). A Handle is the receipt: the caller can take the callback back with cancel(). As in
-/// asyncio, everything the loop runs is a Handle, a task's steps and a future's done-callbacks too.
+/// **What this file adds.** From here on the loop runs *callbacks*: a `std::function<void()>` called
+/// once (call_soon, call_later) or whenever an fd is ready (add_reader). A Handle is the receipt, and
+/// everything the loop runs is one, a task's steps and a future's done-callbacks too. cancel() frees
+/// the captures at once but only flags the record: finding a timer in the heap would cost O(n), so
+/// the loop drops it when it reaches the top, as asyncio does (C08).
 ///
-/// **Why cancel() only sets a flag.** Removing a timer from the middle of the heap costs O(n), so the
-/// loop drops a cancelled one when it reaches the top, and rebuilds the heap when they are the majority
-/// (C08). cancel() does free the captures at once, so a cancelled timer keeps no Future alive.
-///
-/// **What it leaves out.** asyncio's creation traceback (debug mode) and contextvars Context.
-/// **What it costs.** One shared heap object per callback, plus the std::function's own allocation for
-/// captures bigger than two pointers.
+/// **What it leaves out.** asyncio's creation traceback and contextvars Context. **What it costs.** A
+/// shared heap object per callback, and the std::function's own allocation for big captures.
 #pragma once
 
 #include <cstddef>
@@ -27,7 +23,6 @@
 namespace looplab::inline stage05 {
 
 namespace detail {
-
 /// What a Handle shares with the loop.
 struct HandleState {
     HandleState(std::function<void()> cb, std::string n) : callback(std::move(cb)), name(std::move(n)) {}
@@ -47,11 +42,9 @@ struct HandleState {
         if (!running) callback = nullptr;   // a running one frees its captures when it returns
     }
 };
-
 } // namespace detail
 
-/// The receipt for a callback scheduled with call_soon() or registered with add_reader()/add_writer().
-/// Copies share the same scheduled callback.
+/// The receipt for a callback scheduled with call_soon() or add_reader(); copies share the callback.
 class Handle {
 public:
     Handle() = default;   ///< An empty handle: cancel() does nothing.
@@ -68,7 +61,6 @@ public:
     }
     /// The shared record (for the loop).
     [[nodiscard]] const std::shared_ptr<detail::HandleState>& state() const { return state_; }
-
 private:
     std::shared_ptr<detail::HandleState> state_;
 };
@@ -76,9 +68,7 @@ private:
 /// A Handle for a callback scheduled at a time (call_later, call_at); it also knows its deadline.
 class TimerHandle : public Handle {
 public:
-    TimerHandle() = default;   ///< An empty timer handle.
-    /// Wraps the loop's record.
-    explicit TimerHandle(std::shared_ptr<detail::HandleState> state) : Handle(std::move(state)) {}
+    using Handle::Handle;   ///< Empty, or wrapping the loop's record.
     /// The loop time at which the callback is due.
     [[nodiscard]] Duration when() const { return state() ? state()->when : Duration{}; }
 };

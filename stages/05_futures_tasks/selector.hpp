@@ -1,15 +1,14 @@
 /// @file
 /// @brief Selector: "which of these file descriptors are ready?", behind a small interface, on select().
 ///
-/// **What this file adds.** The loop's one blocking call, waiting for an fd *or* a timeout, now sits
-/// behind a three-function interface (set_interest, select, size): Redis' cut between ae.c and
-/// ae_select.c, so a later stage can add epoll, and a test can script the selector. SelectSelector
-/// refuses fds >= FD_SETSIZE (FD_SET would write past the fd_set), retries on EINTR with the time left
-/// (as PEP 475), and rounds the timeout *up* to whole microseconds (500 ns rounded down to 0 would spin).
+/// **What this file adds.** The loop's one blocking call sits behind three functions (set_interest,
+/// select, size): Redis' cut between ae.c and ae_select.c, so a later stage can add epoll and a test
+/// can script one. SelectSelector refuses fds >= FD_SETSIZE (FD_SET would write past the fd_set),
+/// retries on EINTR with the time left (PEP 475), and rounds the timeout *up* to whole microseconds
+/// (500 ns rounded down to 0 would spin).
 ///
-/// **What it leaves out.** Exceptional conditions (select's third set), and any backend but select().
-/// **What it costs.** O(highest fd) per call, in the kernel and here: both fd_sets are rebuilt from
-/// the interest table every time ("that's O(N)", says Redis). Fine for a demo's tens of fds.
+/// **What it leaves out.** select's exceptional set; other backends. **What it costs.** O(highest fd)
+/// per call, in the kernel and here, as both fd_sets are rebuilt every time ("that's O(N)", says Redis).
 #pragma once
 
 #include <sys/select.h>
@@ -75,16 +74,13 @@ public:
                 if (want.write) FD_SET(fd, &writers);
                 highest = fd;   // the map is sorted, so the last fd is the highest
             }
-            timeval tv{};
-            timeval* tvp = nullptr;
+            std::optional<timeval> tv;
             if (deadline) {
                 const auto left = std::max(Duration{0}, std::chrono::duration_cast<Duration>(*deadline - Steady::now()));
                 const auto us = std::chrono::ceil<std::chrono::microseconds>(left).count();   // round up
-                tv.tv_sec = static_cast<time_t>(us / 1000000);
-                tv.tv_usec = static_cast<suseconds_t>(us % 1000000);
-                tvp = &tv;
+                tv = timeval{static_cast<time_t>(us / 1000000), static_cast<suseconds_t>(us % 1000000)};
             }
-            const int rc = ::select(highest + 1, &readers, &writers, nullptr, tvp);
+            const int rc = ::select(highest + 1, &readers, &writers, nullptr, tv ? &*tv : nullptr);
             if (rc < 0 && errno == EINTR) continue;   // a signal is not an error: wait for the rest
             check(rc, "select");
             std::vector<ReadyFd> ready;
