@@ -2,22 +2,16 @@
 /// @brief EventLoop: a loop that knows nothing of coroutines. It runs callbacks: ready ones, due
 /// timers, and those of file descriptors that select() says are ready.
 ///
-/// **What this file adds: the split.** Stages 02-04 had the loop resume coroutines. As in asyncio, the
-/// **loop** now only runs callbacks, from a FIFO ready queue (call_soon), a timer heap (call_later)
-/// and an fd table (add_reader); a **Future** (future.hpp) calls back when its result arrives; a
-/// **Task** (task.hpp) drives a coroutine, one callback per step. run_once() has the phases of
-/// CPython's `_run_once` (C05-C08), commented where they happen. It runs only the callbacks ready when
-/// it starts, so one busy callback cannot starve I/O. Under the virtual clock, waiting means jumping
-/// to the next deadline; a loop with nothing ready, no timer and no fd throws where asyncio would hang.
-/// The running loop is a thread-local, found by get_running_loop() as in asyncio.
+/// **What this file adds: the split.** As in asyncio, the **loop** only runs callbacks, from a FIFO
+/// ready queue (call_soon), a timer heap (call_later) and an fd table (add_reader); a **Future** calls
+/// back when its result arrives; a **Task** drives a coroutine, one callback per step. run_once() has
+/// the phases of CPython's `_run_once` (C05-C08) and runs only what was ready when it began, so a busy
+/// callback cannot starve I/O. Under the virtual clock, waiting is a jump to the next deadline; with
+/// nothing ready, no timer and no fd the loop throws where asyncio would hang.
 ///
-/// **What it leaves out.** Signals, subprocesses, threads (call_soon_threadsafe, executors).
-///
-/// **What it costs.** A Handle per callback (a heap allocation, another in the std::function when its
-/// captures are big), a task's steps and a future's done-callbacks included; an O(log n) heap push
-/// per timer; per iteration a clock reading and an O(highest fd) select(). A production loop (stage 09)
-/// makes no Handle for work nobody can cancel, and skips select() when callbacks are ready and no fd
-/// is watched.
+/// **What it leaves out.** Signals, subprocesses, threads. **What it costs.** A Handle per callback,
+/// an O(log n) push per timer, a clock reading and an O(highest fd) select() per iteration. A
+/// production loop (stage 09) makes no Handle nobody can cancel and skips select() when it can.
 #pragma once
 
 #include <algorithm>
@@ -34,7 +28,6 @@
 
 #include "errors.hpp"
 #include "handle.hpp"
-#include "looplab/clock.hpp"
 #include "looplab/trace.hpp"
 #include "selector.hpp"
 
@@ -61,9 +54,7 @@ public:
         : clock_(clock), selector_(std::move(selector)), tracer_(tracer) {}
     EventLoop(const EventLoop&) = delete;   // it owns its callbacks
     ~EventLoop() { close(); }   ///< Closes the loop (see close()).
-
     [[nodiscard]] Duration time() const { return clock_.now(); }   ///< The clock's reading: loop time.
-    [[nodiscard]] Clock& clock() const { return clock_; }          ///< The clock itself.
     [[nodiscard]] Tracer* tracer() const { return tracer_; }       ///< The tracer, or null.
     /// True when a tracer is attached and on (test it before building detail strings).
     [[nodiscard]] bool tracing() const { return tracer_ != nullptr && tracer_->on(); }
@@ -150,7 +141,6 @@ public:
     }
     /// Ends run_forever() after the current iteration; called before it, makes it run exactly one (C10).
     void stop() { stopping_ = true; }
-
     /// Runs the loop until `future` is done and returns its result (or rethrows its exception); throws
     /// if stop() came first (C11). This and the next four need tasks: loop_tasks.hpp defines them.
     template <typename T> T run_until_complete(Future<T> future);
@@ -162,8 +152,6 @@ public:
     /// Drops every callback, timer and fd; destroys pending tasks, reporting each (C33). Idempotent (C12).
     void close();
     [[nodiscard]] bool is_closed() const { return closed_; }     ///< True after close().
-    [[nodiscard]] bool is_running() const { return running_; }   ///< True while run_forever() runs.
-
     /// Replaces the exception handler (an empty function restores the default: print to stderr).
     void set_exception_handler(ExceptionHandler handler) { reporter_->handler = std::move(handler); }
     void call_exception_handler(const ErrorContext& ctx) const { reporter_->report(ctx); }   ///< Reports `ctx`.
@@ -178,14 +166,13 @@ public:
     [[nodiscard]] std::size_t scheduled_timers() const { return timers_.size(); } ///< Timers in the heap.
     [[nodiscard]] std::uint64_t heap_rebuilds() const { return heap_rebuilds_; }  ///< C08 rebuilds so far.
     [[nodiscard]] std::size_t ready_count() const { return ready_.size(); }       ///< Callbacks ready.
-
 private:
     friend class detail::FutureBase;   // reads reporter_
     friend class detail::TaskBase;     // keeps tasks_ and current_task_
     using FdTable = std::map<int, detail::HandlePtr>;
 
-    static constexpr std::size_t kMinTimersForCleanup = 100;         // C08: as in asyncio
-    static constexpr Duration kMaxSelectTimeout = std::chrono::hours(24);   // C05: as in asyncio
+    static constexpr std::size_t kMinTimersForCleanup = 100;               // C08, as in asyncio
+    static constexpr Duration kMaxSelectTimeout = std::chrono::hours(24);   // C05, as in asyncio
     // The heap's order: (deadline, scheduling order); std::push_heap builds a max-heap, so "less" means
     // later. A production loop copies the key into the heap entry, saving a pointer chase per comparison.
     static bool later(const detail::HandlePtr& a, const detail::HandlePtr& b) {
@@ -227,11 +214,8 @@ private:
     void run_handle(detail::HandleState& h) {
         const Duration start = debug_ ? time() : Duration{};
         h.running = true;
-        try {
-            h.callback();
-        } catch (...) {
-            call_exception_handler({"Exception in callback " + h.name, std::current_exception(), h.name});
-        }
+        try { h.callback(); }
+        catch (...) { call_exception_handler({"Exception in callback " + h.name, std::current_exception(), h.name}); }
         h.running = false;
         if (h.cancelled) h.callback = nullptr;   // cancelled while running: free its captures now
         if (debug_ && time() - start >= slow_callback_duration) {
@@ -257,7 +241,6 @@ private:
         selector_->set_interest(fd, readers_.contains(fd), writers_.contains(fd));
         return true;
     }
-
     Clock& clock_;
     std::unique_ptr<Selector> selector_;
     Tracer* tracer_;
@@ -266,8 +249,7 @@ private:
     std::vector<detail::HandlePtr> timers_;   // a min-heap, see later()
     std::size_t cancelled_timers_ = 0;        // cancelled timers still in timers_ (C08)
     std::uint64_t next_seq_ = 0;
-    FdTable readers_;   // a reader and a writer of one fd share one selector entry (C52)
-    FdTable writers_;
+    FdTable readers_, writers_;   // a reader and a writer of one fd share one selector entry (C52)
     bool running_ = false, stopping_ = false, closed_ = false, debug_ = false;
     Duration resolution_{1};
     std::uint64_t iterations_ = 0, heap_rebuilds_ = 0;
