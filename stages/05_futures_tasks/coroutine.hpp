@@ -1,22 +1,16 @@
 /// @file
 /// @brief Coroutine<T>: a lazy coroutine that runs inline when awaited, by symmetric transfer.
 ///
-/// **What this file adds.** Calling a Coroutine<T> function only makes a suspended frame (as calling an
-/// `async def` makes a coroutine object). `T v = co_await child(...)` *runs it inline*: the caller
-/// suspends and jumps into the child, which jumps straight back when it finishes. Awaiting a coroutine
-/// is a function call, not a scheduling point; only a pending Future (or sleep(0)) gives the loop
-/// back, and then the Task resumes exactly the innermost frame (task.hpp). create_task() runs one
-/// *concurrently*; the `await-vs-task` demo shows both.
+/// **What this file adds.** Calling a Coroutine<T> function only makes a suspended frame (like calling
+/// an `async def`). `co_await child(...)` runs it *inline*, a function call and not a scheduling point:
+/// only a pending Future (or sleep(0)) gives the loop back, and then the Task resumes exactly the
+/// innermost frame (task.hpp). create_task() runs one concurrently (the `await-vs-task` demo). The
+/// jumps in and out are symmetric transfers, tail calls (GCC needs -foptimize-sibling-calls): with
+/// `child.resume()` a million `co_await ready()` would pile up a million stack frames; a test checks.
 ///
-/// **Why symmetric transfer.** Resuming the child with `child.resume()` would add a C stack frame per
-/// level: a million `co_await ready()` would pile up a million. Returning its handle from await_suspend
-/// lets the compiler emit a tail call (GCC needs -foptimize-sibling-calls, which the build turns on);
-/// a test awaits a ready coroutine a million times and measures the stack.
-///
-/// **What it leaves out.** Python's send()/throw()/close() (the Task is the only driver), and awaiting
-/// one coroutine twice (an error, as in Python). **What it costs.** A heap frame per call, through
-/// frames::allocate so tests count every free; two indirect jumps per await. A Coroutine owns its frame,
-/// so tearing down a deep suspended chain is recursive.
+/// **What it leaves out.** send()/throw()/close() (the Task is the only driver). **What it costs.** A
+/// heap frame per call (counted by frames::allocate, so tests see each freed once), two indirect jumps
+/// per await; a suspended chain's frames own each other, so tearing it down is recursive.
 #pragma once
 
 #include <coroutine>

@@ -1,26 +1,20 @@
 /// @file
 /// @brief Future<T>: a slot for a result that arrives later, and the callbacks to run when it does.
 ///
-/// **What this file adds.** How a callback hands a *value* to someone who waits for it. A Future is
-/// pending until set_result(), set_exception() or cancel(); then each done-callback is scheduled with
-/// call_soon(), in registration order (C17, C18), never called in the middle of the code that completed
-/// the future (no re-entrancy, no order that depends on who completed what). A Task's coroutine can
-/// `co_await` it: done, the value comes back without suspending (C20); pending, the Task registers its
-/// wake-up as one more done-callback (task.hpp).
+/// **What this file adds.** How a callback hands a *value* to whoever waits. Once set (or cancelled),
+/// a Future schedules each done-callback with call_soon(), in registration order (C17, C18), never in
+/// the middle of the code that completed it. Awaited when done, it gives its value without suspending
+/// (C20); when pending, the awaiting Task adds its wake-up as a done-callback (task.hpp).
 /// ```
-///            set_result / set_exception
-///  PENDING ------------------------------> FINISHED
-///     +----------- cancel() -------------> CANCELLED   (result() throws CancelledError)
+///  PENDING --set_result / set_exception--> FINISHED
+///     +------------- cancel() -----------> CANCELLED   (result() throws CancelledError)
 /// ```
-/// It leaves PENDING once: setting it again is an InvalidStateError, cancel() then returns false (C15,
-/// C16). A Future that dies holding an exception nobody looked at reports "Future exception was never
-/// retrieved" (C21) when its last holder lets go; Python waits for its collector.
+/// It leaves PENDING once (C15, C16). Dying with an exception nobody looked at, it reports "Future
+/// exception was never retrieved" (C21) at once; Python waits for its collector.
 ///
-/// **What it leaves out.** Thread safety (as asyncio), and move-only results: result() hands out a copy.
-///
-/// **What it costs.** A shared heap object; per done-callback, a vector entry (for removal by value, a
-/// copy of the callable too), and on completion a call_soon() Handle. A production runtime keeps the
-/// usual single registration, the awaiting task, in the future and wakes it without a Handle (stage 09).
+/// **What it leaves out.** Thread safety, move-only results (result() copies). **What it costs.** A
+/// shared object; per done-callback a vector entry, then a call_soon() Handle. A production runtime
+/// keeps its one usual waiter, a task, in the future and wakes it without a Handle (stage 09).
 #pragma once
 
 #include <concepts>
@@ -36,7 +30,6 @@
 #include <variant>
 #include <vector>
 
-#include "errors.hpp"
 #include "event_loop.hpp"
 
 namespace looplab::inline stage05 {

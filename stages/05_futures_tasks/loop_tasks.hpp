@@ -1,12 +1,10 @@
 /// @file
 /// @brief The loop's task-aware methods: create_task(), run_until_complete(), all_tasks() and close().
 ///
-/// **What this file adds.** EventLoop declares them, but they need to know what a Task is, so they are
-/// defined here, after task.hpp (which includes this file). run_until_complete(future) adds a
-/// done-callback that stops the loop, and runs it (C11). close() destroys the pending tasks first (each
-/// reported, C33), then drops every callback, timer and fd; asyncio leaves pending tasks to the garbage
-/// collector, which reports them the same way. **What it costs.** run_until_complete: one
-/// done-callback; close(): O(tasks + timers + fds), once.
+/// **What this file adds.** The EventLoop methods that need to know what a Task is, defined after
+/// task.hpp (which includes this file). close() destroys pending tasks first, reporting each (C33);
+/// asyncio leaves them to the garbage collector, which reports them the same way.
+/// **What it costs.** run_until_complete: one done-callback; close(): O(tasks + timers + fds), once.
 #pragma once
 
 #include <cstdint>
@@ -15,8 +13,6 @@
 #include <utility>
 #include <vector>
 
-#include "event_loop.hpp"
-#include "future.hpp"
 #include "task.hpp"
 
 namespace looplab::inline stage05 {

@@ -1,13 +1,12 @@
 /// @file
 /// @brief run(main): the entry point. Make a loop, run main to completion, clean up, close.
 ///
-/// **What this file adds.** asyncio.run() in C++: make an EventLoop on the given clock; run `main` as
-/// a Task until it is done; cancel every task still pending and run the loop until they have finished
-/// their cleanup (a task failing there is reported), so none is destroyed half-way; close the loop.
-/// Then return main's result, or rethrow its exception.
+/// **What this file adds.** asyncio.run(): a loop on the given clock runs `main` as a Task; then every
+/// task still pending is cancelled and the loop runs until they have cleaned up (failures reported),
+/// so none is destroyed half-way; then the loop closes, and main's result (or exception) comes back.
 ///
-/// **What it leaves out.** Shutting down async generators and the default executor (looplab has
-/// neither). **What it costs.** One loop; for cleanup, a Future and a done-callback per task left.
+/// **What it leaves out.** Async generators and executors (looplab has neither). **What it costs.**
+/// One loop; for cleanup, a Future and a done-callback per task left.
 #pragma once
 
 #include <cstddef>
@@ -16,11 +15,6 @@
 #include <utility>
 #include <vector>
 
-#include "coroutine.hpp"
-#include "event_loop.hpp"
-#include "future.hpp"
-#include "looplab/clock.hpp"
-#include "looplab/trace.hpp"
 #include "sleep.hpp"
 #include "task.hpp"
 

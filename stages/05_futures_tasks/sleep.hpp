@@ -1,11 +1,10 @@
 /// @file
 /// @brief sleep(d): a Future completed by a timer; sleep(0): a bare yield to the loop.
 ///
-/// **What this file adds.** The first library coroutine, and the pattern of all the others: make a
-/// Future, arrange for a callback to complete it (here `call_later(d)`), await it. If the sleeping task
-/// is cancelled, so is the Future, the `co_await` throws, and on the way out the timer is cancelled
-/// too (C34). `sleep(0)` skips the timer heap: its next step is queued behind every callback already
-/// ready (C24), the way a task lets the others run (the `selfish` demo).
+/// **What this file adds.** The pattern of every library coroutine: make a Future, arrange for a
+/// callback to complete it (here `call_later(d)`), await it. Cancelled, the `co_await` throws and the
+/// timer is cancelled on the way out (C34). `sleep(0)` skips the timer heap: the next step is queued
+/// behind every ready callback (C24), how a task lets the others run (the `selfish` demo).
 ///
 /// **What it leaves out.** asyncio.sleep's `result` argument. **What it costs.** sleep(d): a frame, a
 /// Future, a timer Handle, then a Handle for the wake-up. sleep(0): a frame and one Handle.
@@ -14,10 +13,6 @@
 #include <coroutine>
 #include <string>
 
-#include "coroutine.hpp"
-#include "event_loop.hpp"
-#include "future.hpp"
-#include "looplab/clock.hpp"
 #include "task.hpp"
 
 namespace looplab::inline stage05 {

@@ -2,9 +2,8 @@
 /// @brief sock_recv: a socket call on the callback loop, "try at once; on EAGAIN, a reader callback
 /// completes a Future".
 ///
-/// **What this file adds.** Stage 04 looped inside a coroutine: try; on EAGAIN `co_await
-/// Readable{fd}`; try again. Here the loop knows no coroutines, so the waiting moves into a
-/// *callback*, as in asyncio's `loop.sock_recv()`:
+/// **What this file adds.** Stage 04 looped in a coroutine: try; on EAGAIN `co_await Readable{fd}`.
+/// The loop now knows no coroutines, so the waiting moves into a callback, as in asyncio's sock_recv:
 /// ```
 /// sock_recv(sock, n):
 ///     try recv() at once                       -> bytes (or "" at end of file): return them, no wait
@@ -15,18 +14,14 @@
 ///             a real error          -> future.set_exception(error)
 ///     the Future's done-callback (the task's wake-up) resumes the coroutine with the bytes
 /// ```
-/// The `recv-chain` demo follows that path in the trace. An *empty* string is end of file, not an
-/// error (C49); a real error is a std::system_error naming call and fd (`recv(fd 7): Connection reset
-/// by peer`). asyncio removes the reader in a second done-callback; here a guard in the coroutine
-/// frame does, however the frame ends, and only while the reader is still ours (C52). sock_sendall,
-/// sock_connect and sock_accept follow the same pattern in stage 07 (socket_ops.hpp).
+/// The `recv-chain` demo traces that path. "" is end of file, not an error (C49); a real error is a
+/// std::system_error naming call and fd. A guard in the frame removes the reader however the frame
+/// ends (asyncio uses a done-callback), unless someone replaced it (C52). Stage 07 adds the others.
 ///
-/// **What it leaves out.** `sock_recv_into`, UDP, the check that no transport owns the fd, and
-/// addresses other than IPv4. The socket must be non-blocking; as in asyncio, only debug mode checks.
-///
-/// **What it costs.** A recv that need not wait: one system call and a fresh zero-filled string of
-/// min(n, 256 KiB) bytes (a production loop reuses one buffer). One that waits: a Future, a reader
-/// Handle, one more failed recv(), and a loop iteration between the result and the task's wake-up.
+/// **What it leaves out.** sock_recv_into, UDP, non-IPv4 addresses; only debug mode checks that the
+/// socket is non-blocking (as asyncio). **What it costs.** No wait: one recv() and a fresh string of
+/// min(n, 256 KiB) (a production loop reuses a buffer). A wait: a Future, a reader Handle, one more
+/// recv() and a loop iteration between the result and the wake-up.
 #pragma once
 
 #include <algorithm>
@@ -43,10 +38,6 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
-#include "coroutine.hpp"
-#include "event_loop.hpp"
-#include "future.hpp"
-#include "handle.hpp"
 #include "looplab/fd.hpp"
 #include "task.hpp"
 
@@ -92,24 +83,18 @@ inline void check_nonblocking(EventLoop& loop, int sock, const char* op) {
 
 /// Removes the reader (or writer) a socket operation registered, when the operation's coroutine goes
 /// on or is destroyed; but only while it is still ours (a replaced registration is cancelled, C52).
-class FdRegistration {
-public:
-    /// Watches the registration `handle` of `fd` (a reader when `reader`, else a writer).
-    FdRegistration(EventLoop& loop, int fd, bool reader, Handle handle)
-        : loop_(loop), fd_(fd), reader_(reader), handle_(std::move(handle)) {}
+struct FdRegistration {
+    FdRegistration(EventLoop& l, int f, bool r, Handle h) : loop(l), fd(f), reader(r), handle(std::move(h)) {}
     FdRegistration(const FdRegistration&) = delete;
-    /// Unregisters, unless someone replaced us meanwhile.
     ~FdRegistration() {
-        if (handle_.cancelled()) return;
-        if (reader_) loop_.remove_reader(fd_);
-        else loop_.remove_writer(fd_);
+        if (handle.cancelled()) return;   // replaced meanwhile: the fd is someone else's now
+        if (reader) loop.remove_reader(fd);
+        else loop.remove_writer(fd);
     }
-
-private:
-    EventLoop& loop_;
-    int fd_;
-    bool reader_;
-    Handle handle_;
+    EventLoop& loop;
+    int fd;
+    bool reader;   // else a writer
+    Handle handle;
 };
 
 } // namespace detail

@@ -1,28 +1,24 @@
 /// @file
 /// @brief Task<T>: a Future that drives a coroutine, one loop callback per step.
 ///
-/// **What this file adds.** The loop runs callbacks; a coroutine wants to be resumed. A Task joins
-/// them: create_task(coro) schedules its first *step* with call_soon (C22). A step resumes the
-/// coroutine, which runs (through any inline awaits) until it finishes or awaits what is not ready: a
-/// pending **Future**, to which the task adds its wake-up as a done-callback (asyncio's
-/// `Task.__wakeup`), whose step resumes the innermost frame (C25); or **sleep(0)**, which queues the
-/// next step behind everything already ready (C24). When the coroutine finishes, the task's Future
-/// gets its value or exception, and whoever awaits the task wakes in turn.
+/// **What this file adds.** create_task(coro) schedules a *step* with call_soon (C22). A step resumes
+/// the coroutine until it finishes or awaits what is not ready: a pending **Future**, to which the task
+/// adds its wake-up (asyncio's `Task.__wakeup`), whose step resumes the innermost frame (C25); or
+/// **sleep(0)**, which queues the next step behind everything ready (C24). At the end the task's own
+/// Future gets the value or exception.
 /// ```
 ///   loop ──call_soon──▶ step() ──resume──▶ coroutine ──co_await future──▶ (pending)
 ///     ▲                                                                     │
 ///     └──call_soon── future.set_result(v) ◀── add_done_callback(wake-up) ◀──┘
 /// ```
-/// **Cancellation** is a request, delivered as an exception at an await (C26-C30). A task waiting for
-/// a Future cancels that Future, whose CancelledError the `co_await` throws; a second cancel()
-/// meanwhile only counts (C55). A task not waiting is marked, and its next step throws where it
-/// resumes (before the first step, none of the body runs, C23). It ends CANCELLED if the exception
-/// escapes, or if it returns while still marked (C27).
+/// **Cancellation** is a request, delivered as an exception at an await (C26-C30): a waiting task
+/// cancels its Future (a second cancel() only counts, C55); any other is marked, and its next step
+/// throws (before the first, none of the body runs, C23). It ends CANCELLED if that escapes, or if it
+/// returns still marked (C27).
 ///
-/// **What it leaves out.** Task groups, eager tasks, contextvars, `get_stack()`; the loop holds
-/// pending tasks strongly (asyncio weakly). **What it costs.** Per task: one allocation for Future and
-/// engine, a node in the loop's map, the frame. Per step a Handle; per wait a done-callback and a Handle.
-/// A production runtime allocates frame and state together and wakes without a Handle (stage 09).
+/// **What it leaves out.** Task groups, eager tasks, contextvars; the loop holds tasks strongly (asyncio
+/// weakly). **What it costs.** Per task one allocation (Future and engine), a map node and the frame;
+/// per step a Handle. A production runtime allocates frame and state together (stage 09).
 #pragma once
 
 #include <coroutine>
@@ -35,8 +31,6 @@
 #include <vector>
 
 #include "coroutine.hpp"
-#include "errors.hpp"
-#include "event_loop.hpp"
 #include "future.hpp"
 
 namespace looplab::inline stage05 {
