@@ -41,11 +41,9 @@ inline void cancel_all_tasks(EventLoop& loop) {
         }, "cancel_all_tasks");
     }
     loop.run_until_complete(all_done);
-    for (AnyTask& t : pending) {
-        if (t.cancelled()) continue;
-        if (std::exception_ptr e = t.state()->exception())
+    for (AnyTask& t : pending)
+        if (std::exception_ptr e = t.cancelled() ? nullptr : t.state()->exception())
             loop.call_exception_handler({"unhandled exception during run() shutdown", e, t.name()});
-    }
 }
 
 /// Runs `main` on a new loop over `clock` and returns its result; see the file comment.
@@ -57,11 +55,8 @@ T run(Coroutine<T> main, Clock& clock, RunOptions options = {}) {
     struct Cleanup {
         EventLoop& loop;
         ~Cleanup() {
-            try {
-                cancel_all_tasks(loop);
-            } catch (...) {
-                loop.call_exception_handler({"run(): cleanup failed", std::current_exception(), "run"});
-            }
+            try { cancel_all_tasks(loop); }
+            catch (...) { loop.call_exception_handler({"run(): cleanup failed", std::current_exception(), "run"}); }
             loop.close();
         }
     } cleanup{loop};

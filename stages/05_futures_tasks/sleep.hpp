@@ -42,9 +42,7 @@ inline Coroutine<void> sleep(Duration delay) {
     Future<void> wake(loop, "sleep(" + format_time(delay) + ")");   // traces say what a task waits on
     detail::TaskBase* sleeper = detail::running_task();              // the timer carries its name
     TimerHandle timer = loop.call_later(
-        delay, [state = wake.state()] {
-            if (!state->done()) state->set_result(std::monostate{});
-        },
+        delay, [state = wake.state()] { if (!state->done()) state->set_result(std::monostate{}); },
         sleeper != nullptr ? sleeper->task_name() : std::string("sleep timer"));
     // However this frame ends (woken, cancelled, destroyed with its task), the timer must not fire (C34).
     struct CancelTimer {
