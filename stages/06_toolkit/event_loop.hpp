@@ -2,33 +2,16 @@
 /// @brief EventLoop: a loop that knows nothing of coroutines. It runs callbacks: ready ones, due
 /// timers, and those of file descriptors that select() says are ready.
 ///
-/// **What this file adds: the split.** Stages 02-04 had the loop resume coroutines. asyncio splits
-/// that job, and so does this stage: the **loop** (this file) only runs callbacks, from a FIFO ready
-/// queue of Handles (call_soon), a heap of timers (call_later) and a table of fd callbacks
-/// (add_reader); a **Future** (future.hpp) calls back when its result arrives; a **Task** (task.hpp)
-/// drives a coroutine, one callback per step.
+/// **What this file adds: the split.** As in asyncio, the **loop** only runs callbacks, from a FIFO
+/// ready queue (call_soon), a timer heap (call_later) and an fd table (add_reader); a **Future** calls
+/// back when its result arrives; a **Task** drives a coroutine, one callback per step. run_once() has
+/// the phases of CPython's `_run_once` (C05-C08) and runs only what was ready when it began, so a busy
+/// callback cannot starve I/O. Under the virtual clock, waiting is a jump to the next deadline; with
+/// nothing ready, no timer and no fd the loop throws where asyncio would hang.
 ///
-/// **One iteration**, run_once(), has the phases of CPython's `_run_once` (C05-C08), each commented
-/// where it happens: drop cancelled timers; compute the select timeout (0 when callbacks are ready,
-/// else the time to the earliest timer, else none); select() and queue the ready fds' callbacks;
-/// queue the due timers; run the callbacks that are ready *now*, no more: what they schedule waits
-/// for the next iteration, so one busy callback cannot starve I/O.
-///
-/// **Time.** Under the virtual clock, "waiting" means jumping: the loop polls the fds with a zero
-/// timeout and, if none is ready, moves the clock to the next deadline. A loop with nothing ready, no
-/// timer and no fd could never wake up, so run_once() throws where asyncio would block forever.
-///
-/// **The running loop** is a thread-local variable, set while run_forever() runs: sleep() finds it
-/// there (get_running_loop()), as in asyncio. An exception that escapes a callback goes to the
-/// exception handler (errors.hpp), and the loop goes on (C13). **What it leaves out**: signals,
-/// subprocesses, threads (call_soon_threadsafe, run_in_executor), any selector but select().
-///
-/// **What it costs.** Every call_soon() makes a Handle (a heap allocation, and another inside the
-/// std::function when its captures are big), as asyncio does for every callback, a task's steps and a
-/// future's done-callbacks included. call_later: a Handle and an O(log n) heap push. Per iteration: a
-/// clock reading and a select() call, O(highest fd). A production loop skips most of that (stage 09
-/// measures each move): no Handle for work nobody can cancel, no select() when callbacks are ready
-/// and no fd is watched, no clock reading without timers.
+/// **What it leaves out.** Signals, subprocesses, threads. **What it costs.** A Handle per callback,
+/// an O(log n) push per timer, a clock reading and an O(highest fd) select() per iteration. A
+/// production loop (stage 09) makes no Handle nobody can cancel and skips select() when it can.
 #pragma once
 
 #include <algorithm>
@@ -45,7 +28,6 @@
 
 #include "errors.hpp"
 #include "handle.hpp"
-#include "looplab/clock.hpp"
 #include "looplab/trace.hpp"
 #include "selector.hpp"
 
@@ -72,9 +54,7 @@ public:
         : clock_(clock), selector_(std::move(selector)), tracer_(tracer) {}
     EventLoop(const EventLoop&) = delete;   // it owns its callbacks
     ~EventLoop() { close(); }   ///< Closes the loop (see close()).
-
     [[nodiscard]] Duration time() const { return clock_.now(); }   ///< The clock's reading: loop time.
-    [[nodiscard]] Clock& clock() const { return clock_; }          ///< The clock itself.
     [[nodiscard]] Tracer* tracer() const { return tracer_; }       ///< The tracer, or null.
     /// True when a tracer is attached and on (test it before building detail strings).
     [[nodiscard]] bool tracing() const { return tracer_ != nullptr && tracer_->on(); }
@@ -101,7 +81,7 @@ public:
         return TimerHandle(h);
     }
     /// Calls `callback` in every iteration in which `fd` is readable, until remove_reader(fd); a second
-    /// add_reader replaces the first (C52). Throws on a closed loop, and for an fd select() cannot watch.
+    /// add_reader replaces the first (C52). Throws on a closed loop, or an fd select() cannot watch.
     Handle add_reader(int fd, std::function<void()> callback, std::string name = "reader") {
         return add_fd_callback(true, fd, std::move(callback), std::move(name));
     }
@@ -112,7 +92,7 @@ public:
     bool remove_reader(int fd) { return remove_fd_callback(true, fd); }    ///< Returns whether there was one.
     bool remove_writer(int fd) { return remove_fd_callback(false, fd); }   ///< Returns whether there was one.
 
-    /// One iteration: the five phases of the file comment, in order.
+    /// One iteration: the phases of CPython's `_run_once`, in order.
     void run_once() {
         // Phase 1: rebuild the heap when cancelled timers are the majority of a big heap (C08); drop those on top.
         if (timers_.size() > kMinTimersForCleanup && cancelled_timers_ * 2 > timers_.size()) {
@@ -161,10 +141,8 @@ public:
     }
     /// Ends run_forever() after the current iteration; called before it, makes it run exactly one (C10).
     void stop() { stopping_ = true; }
-
-    /// Runs the loop until `future` is done and returns its result (or rethrows its exception);
-    /// "Event loop stopped before Future completed." if stop() came first (C11). These five are
-    /// defined in task.hpp and loop_tasks.hpp, which know what a task is.
+    /// Runs the loop until `future` is done and returns its result (or rethrows its exception); throws
+    /// if stop() came first (C11). This and the next four need tasks: loop_tasks.hpp defines them.
     template <typename T> T run_until_complete(Future<T> future);
     /// The same for `main`, wrapped in a Task.
     template <typename T> T run_until_complete(Coroutine<T> main);
@@ -174,8 +152,6 @@ public:
     /// Drops every callback, timer and fd; destroys pending tasks, reporting each (C33). Idempotent (C12).
     void close();
     [[nodiscard]] bool is_closed() const { return closed_; }     ///< True after close().
-    [[nodiscard]] bool is_running() const { return running_; }   ///< True while run_forever() runs.
-
     /// Replaces the exception handler (an empty function restores the default: print to stderr).
     void set_exception_handler(ExceptionHandler handler) { reporter_->handler = std::move(handler); }
     void call_exception_handler(const ErrorContext& ctx) const { reporter_->report(ctx); }   ///< Reports `ctx`.
@@ -190,17 +166,15 @@ public:
     [[nodiscard]] std::size_t scheduled_timers() const { return timers_.size(); } ///< Timers in the heap.
     [[nodiscard]] std::uint64_t heap_rebuilds() const { return heap_rebuilds_; }  ///< C08 rebuilds so far.
     [[nodiscard]] std::size_t ready_count() const { return ready_.size(); }       ///< Callbacks ready.
-
 private:
     friend class detail::FutureBase;   // reads reporter_
     friend class detail::TaskBase;     // keeps tasks_ and current_task_
     using FdTable = std::map<int, detail::HandlePtr>;
 
-    static constexpr std::size_t kMinTimersForCleanup = 100;         // C08: as in asyncio
-    static constexpr Duration kMaxSelectTimeout = std::chrono::hours(24);   // C05: as in asyncio
-    // The heap's order, read through each handle: (deadline, scheduling order); std::push_heap builds a
-    // max-heap, so "less" means later. A production loop copies the key into the heap entry, so that
-    // the log n comparisons of a push or pop do not each follow a pointer to a likely cold handle.
+    static constexpr std::size_t kMinTimersForCleanup = 100;               // C08, as in asyncio
+    static constexpr Duration kMaxSelectTimeout = std::chrono::hours(24);   // C05, as in asyncio
+    // The heap's order: (deadline, scheduling order); std::push_heap builds a max-heap, so "less" means
+    // later. A production loop copies the key into the heap entry, saving a pointer chase per comparison.
     static bool later(const detail::HandlePtr& a, const detail::HandlePtr& b) {
         return std::tie(a->when, a->seq) > std::tie(b->when, b->seq);
     }
@@ -218,7 +192,7 @@ private:
         if (timers_.empty()) return std::nullopt;
         return std::clamp(timers_.front()->when - time(), Duration{0}, kMaxSelectTimeout);
     }
-    // Phase 3's wait: on the real clock select() sleeps; the virtual clock jumps (see the file comment).
+    // Phase 3's wait: on the real clock select() sleeps; the virtual clock polls, then jumps.
     std::vector<ReadyFd> wait_for_events(std::optional<Duration> timeout) {
         if (!timeout && selector_->size() == 0)
             throw RuntimeError("the event loop would wait forever: no callback is ready, no timer is scheduled "
@@ -240,11 +214,8 @@ private:
     void run_handle(detail::HandleState& h) {
         const Duration start = debug_ ? time() : Duration{};
         h.running = true;
-        try {
-            h.callback();
-        } catch (...) {
-            call_exception_handler({"Exception in callback " + h.name, std::current_exception(), h.name});
-        }
+        try { h.callback(); }
+        catch (...) { call_exception_handler({"Exception in callback " + h.name, std::current_exception(), h.name}); }
         h.running = false;
         if (h.cancelled) h.callback = nullptr;   // cancelled while running: free its captures now
         if (debug_ && time() - start >= slow_callback_duration) {
@@ -270,7 +241,6 @@ private:
         selector_->set_interest(fd, readers_.contains(fd), writers_.contains(fd));
         return true;
     }
-
     Clock& clock_;
     std::unique_ptr<Selector> selector_;
     Tracer* tracer_;
@@ -279,13 +249,11 @@ private:
     std::vector<detail::HandlePtr> timers_;   // a min-heap, see later()
     std::size_t cancelled_timers_ = 0;        // cancelled timers still in timers_ (C08)
     std::uint64_t next_seq_ = 0;
-    FdTable readers_;   // a reader and a writer of one fd share one selector entry (C52)
-    FdTable writers_;
+    FdTable readers_, writers_;   // a reader and a writer of one fd share one selector entry (C52)
     bool running_ = false, stopping_ = false, closed_ = false, debug_ = false;
     Duration resolution_{1};
     std::uint64_t iterations_ = 0, heap_rebuilds_ = 0;
-    // Pending tasks in creation order, held strongly: a task nobody references still runs to the end
-    // (asyncio keeps only weak references, and asks users to keep their own).
+    // Pending tasks by number, held strongly (asyncio holds them weakly): an unreferenced task still runs.
     std::map<std::uint64_t, std::shared_ptr<detail::TaskBase>> tasks_;
     std::uint64_t next_task_number_ = 1;
     detail::TaskBase* current_task_ = nullptr;   // the task whose step is running (C32)

@@ -1,22 +1,12 @@
 /// @file
 /// @brief run(main): the entry point. Make a loop, run main to completion, clean up, close.
 ///
-/// **What this file adds.** asyncio.run() in C++: the four things every program does around its loop,
-/// done once and in the right order:
-///  1. make an EventLoop on the given clock (with the tracer and exception handler, and debug mode
-///     when asked);
-///  2. run `main` as a Task until it is done (run_until_complete);
-///  3. cancel every task that is still pending and run the loop until they have all finished their
-///     cleanup, so none is destroyed half-way ("Task was destroyed but it is pending!" is reserved
-///     for loops closed without this courtesy). A task that fails during that cleanup is reported;
-///  4. close the loop.
-/// Then main's result is returned, or its exception rethrown.
+/// **What this file adds.** asyncio.run(): a loop on the given clock runs `main` as a Task; then every
+/// task still pending is cancelled and the loop runs until they have cleaned up (failures reported),
+/// so none is destroyed half-way; then the loop closes, and main's result (or exception) comes back.
 ///
-/// **What it leaves out.** asyncio.run's shutdown of async generators and of the default executor
-/// (looplab has neither yet), and its refusal to run inside another running loop is the loop's own
-/// check (C12).
-///
-/// **What it costs.** One loop; the cleanup pass, one Future and a done-callback per task left.
+/// **What it leaves out.** Async generators and executors (looplab has neither). **What it costs.**
+/// One loop; for cleanup, a Future and a done-callback per task left.
 #pragma once
 
 #include <cstddef>
@@ -25,12 +15,7 @@
 #include <utility>
 #include <vector>
 
-#include "coroutine.hpp"
-#include "event_loop.hpp"
-#include "future.hpp"
 #include "gather.hpp"
-#include "looplab/clock.hpp"
-#include "looplab/trace.hpp"
 #include "queue.hpp"
 #include "shield.hpp"
 #include "sleep.hpp"
@@ -48,8 +33,8 @@ struct RunOptions {
     ExceptionHandler exception_handler; ///< empty: the default (print to stderr)
 };
 
-/// Cancels every pending task of `loop` and runs the loop until they are all done (step 3 of run()).
-/// asyncio does this with gather(); a count of the tasks still running does the same without it.
+/// Cancels every pending task of `loop` and runs the loop until they are all done. asyncio uses
+/// gather(); a count of the tasks still running does the same here.
 inline void cancel_all_tasks(EventLoop& loop) {
     std::vector<AnyTask> pending = loop.all_tasks();
     if (pending.empty()) return;
@@ -62,11 +47,9 @@ inline void cancel_all_tasks(EventLoop& loop) {
         }, "cancel_all_tasks");
     }
     loop.run_until_complete(all_done);
-    for (AnyTask& t : pending) {
-        if (t.cancelled()) continue;
-        if (std::exception_ptr e = t.state()->exception())
+    for (AnyTask& t : pending)
+        if (std::exception_ptr e = t.cancelled() ? nullptr : t.state()->exception())
             loop.call_exception_handler({"unhandled exception during run() shutdown", e, t.name()});
-    }
 }
 
 /// Runs `main` on a new loop over `clock` and returns its result; see the file comment.
@@ -78,11 +61,8 @@ T run(Coroutine<T> main, Clock& clock, RunOptions options = {}) {
     struct Cleanup {
         EventLoop& loop;
         ~Cleanup() {
-            try {
-                cancel_all_tasks(loop);
-            } catch (...) {
-                loop.call_exception_handler({"run(): cleanup failed", std::current_exception(), "run"});
-            }
+            try { cancel_all_tasks(loop); }
+            catch (...) { loop.call_exception_handler({"run(): cleanup failed", std::current_exception(), "run"}); }
             loop.close();
         }
     } cleanup{loop};

@@ -1,29 +1,16 @@
 /// @file
 /// @brief Coroutine<T>: a lazy coroutine that runs inline when awaited, by symmetric transfer.
 ///
-/// **What this file adds.** A coroutine function returning Coroutine<T> does nothing when called: it
-/// returns a suspended frame (as calling an `async def` only makes a coroutine object). Awaiting it,
-/// `T v = co_await child(...)`, *runs it inline*: the awaiting frame suspends and jumps straight into
-/// the child, which runs until it finishes and jumps straight back. No other task runs in between:
-/// awaiting a coroutine is a function call, not a scheduling point. Only awaiting a pending Future
-/// (or sleep(0)) gives the loop back; then the whole chain of inline frames stays suspended, and the
-/// Task resumes exactly the innermost frame when the Future completes (task.hpp). To run a coroutine
-/// *concurrently* with its caller, hand it to create_task(): the `await-vs-task` demo shows both.
+/// **What this file adds.** Calling a Coroutine<T> function only makes a suspended frame (like calling
+/// an `async def`). `co_await child(...)` runs it *inline*, a function call and not a scheduling point:
+/// only a pending Future (or sleep(0)) gives the loop back, and then the Task resumes exactly the
+/// innermost frame (task.hpp). create_task() runs one concurrently (the `await-vs-task` demo). The
+/// jumps in and out are symmetric transfers, tail calls (GCC needs -foptimize-sibling-calls): with
+/// `child.resume()` a million `co_await ready()` would pile up a million stack frames; a test checks.
 ///
-/// **Why symmetric transfer.** If await_suspend resumed the child with `child.resume()` (a call), each
-/// level of a synchronous chain would add a C stack frame: a million `co_await ready()` in a loop
-/// would pile up a million frames of stack. Returning the child's handle instead lets the compiler
-/// emit a tail call (GCC needs -foptimize-sibling-calls, which the build turns on), so the stack stays
-/// flat. A test awaits a ready coroutine a million times and measures the stack.
-///
-/// **Frames.** Each frame is allocated through frames::allocate, so tests can prove that every frame is
-/// freed exactly once. A Coroutine owns its frame; a child suspended inside a chain is owned by the
-/// temporary Coroutine in its parent's frame, so tearing down a deep *suspended* chain is recursive.
-///
-/// **What it leaves out.** Python's send()/throw()/close() (the Task is the only driver here), and
-/// awaiting the same coroutine twice (an error, as in Python).
-///
-/// **What it costs.** One heap allocation per call (the frame), two indirect jumps per await.
+/// **What it leaves out.** send()/throw()/close() (the Task is the only driver). **What it costs.** A
+/// heap frame per call (counted by frames::allocate, so tests see each freed once), two indirect jumps
+/// per await; a suspended chain's frames own each other, so tearing it down is recursive.
 #pragma once
 
 #include <coroutine>
@@ -37,9 +24,6 @@
 #include "looplab/frames.hpp"
 
 namespace looplab::inline stage07 {
-
-template <typename T>
-class Coroutine;
 
 namespace detail {
 
@@ -56,8 +40,7 @@ struct CoroutinePromiseBase {
     /// Lazy: calling a coroutine function runs none of its body.
     std::suspend_always initial_suspend() noexcept { return {}; }
 
-    /// At the end, jump back to the awaiting frame (symmetric transfer), or, for a task's outermost
-    /// coroutine, return to the Task's step() that resumed us.
+    /// At the end, jump back to the awaiting frame, or (a task's outermost coroutine) return to step().
     struct FinalAwaiter {
         bool await_ready() const noexcept { return false; }
         template <typename P>
@@ -98,8 +81,7 @@ public:
     /// The typed frame handle.
     using Handle = std::coroutine_handle<promise_type>;
 
-    /// An empty coroutine (owns no frame).
-    Coroutine() = default;
+    Coroutine() = default;   ///< An empty coroutine (owns no frame).
     /// Takes the frame from `other`.
     Coroutine(Coroutine&& other) noexcept : frame_(std::exchange(other.frame_, {})) {}
     /// Destroys our frame, then takes `other`'s.
@@ -110,12 +92,8 @@ public:
         }
         return *this;
     }
-    Coroutine(const Coroutine&) = delete;
-    Coroutine& operator=(const Coroutine&) = delete;
     /// Destroys the frame (and, through its locals, any suspended child frames).
-    ~Coroutine() {
-        if (frame_) frame_.destroy();
-    }
+    ~Coroutine() { if (frame_) frame_.destroy(); }
 
     /// True when this object owns a frame.
     explicit operator bool() const { return static_cast<bool>(frame_); }

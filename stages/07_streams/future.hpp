@@ -1,35 +1,20 @@
 /// @file
 /// @brief Future<T>: a slot for a result that arrives later, and the callbacks to run when it does.
 ///
-/// **What this file adds.** The loop only runs callbacks. A Future is how a callback hands a *value*
-/// to someone who waits for it: it is pending until somebody calls set_result() or set_exception()
-/// (or cancel()), and then each of its done-callbacks is scheduled with the loop's call_soon(), in
-/// registration order (C17, C18). A coroutine in a Task can `co_await` a Future: if it is done the
-/// value comes back at once, without suspending (C20); if not, the Task registers its wake-up as one
-/// more done-callback (task.hpp).
+/// **What this file adds.** How a callback hands a *value* to whoever waits. Once set (or cancelled),
+/// a Future schedules each done-callback with call_soon(), in registration order (C17, C18), never in
+/// the middle of the code that completed it. Awaited when done, it gives its value without suspending
+/// (C20); when pending, the awaiting Task adds its wake-up as a done-callback (task.hpp).
 /// ```
-///            set_result / set_exception
-///  PENDING ------------------------------> FINISHED
-///     +----------- cancel() -------------> CANCELLED   (result() throws CancelledError)
+///  PENDING --set_result / set_exception--> FINISHED
+///     +------------- cancel() -----------> CANCELLED   (result() throws CancelledError)
 /// ```
-/// A Future leaves PENDING exactly once: setting a done future is an InvalidStateError, and cancel()
-/// on a done future returns false (C15, C16).
+/// It leaves PENDING once (C15, C16). Dying with an exception nobody looked at, it reports "Future
+/// exception was never retrieved" (C21) at once; Python waits for its collector.
 ///
-/// **Why through call_soon.** Called from set_result(), a callback would run in the middle of the code
-/// that completes the future: re-entrancy, deep stacks, an order that depends on who completed what.
-///
-/// **Diagnostics.** An exception stored in a Future nobody looked at is a bug being swallowed: when
-/// such a Future dies it reports "Future exception was never retrieved" (C21), at the moment its last
-/// holder (a handle, a scheduled callback, a waiting task) lets go; Python waits for its collector.
-///
-/// **What it leaves out.** Thread safety (as asyncio), and move-only results: several awaiters may read
-/// one Future, so result() hands out a copy and T must be copyable.
-///
-/// **What it costs.** One shared heap object per future; per done-callback, a vector entry (its
-/// std::function, its name, and for remove_done_callback(fn) a copy of the callable). Completing it
-/// makes one call_soon() per callback: a Handle, and a std::function carrying future and callback,
-/// too big for std::function's small buffer. A production runtime keeps the usual single
-/// registration, the awaiting task, in the future itself and wakes it without a Handle (stage 09).
+/// **What it leaves out.** Thread safety, move-only results (result() copies). **What it costs.** A
+/// shared object; per done-callback a vector entry, then a call_soon() Handle. A production runtime
+/// keeps its one usual waiter, a task, in the future and wakes it without a Handle (stage 09).
 #pragma once
 
 #include <concepts>
@@ -45,7 +30,6 @@
 #include <variant>
 #include <vector>
 
-#include "errors.hpp"
 #include "event_loop.hpp"
 
 namespace looplab::inline stage07 {
@@ -67,22 +51,20 @@ public:
     FutureBase& operator=(const FutureBase&) = delete;
     /// The C21 / C33 report: an exception nobody retrieved dies with its future.
     virtual ~FutureBase() {
-        if (state_ == State::Finished && exception_ && !retrieved_)
+        if (exception_ && !retrieved_)
             reporter_->report({is_task_ ? "Task exception was never retrieved" : "Future exception was never retrieved",
                                exception_, name_});
     }
 
     [[nodiscard]] bool done() const { return state_ != State::Pending; }
     [[nodiscard]] bool cancelled() const { return state_ == State::Cancelled; }
-    [[nodiscard]] State state() const { return state_; }
     [[nodiscard]] EventLoop& loop() const { return *loop_; }
     [[nodiscard]] const std::string& name() const { return name_; }
     [[nodiscard]] const std::string& cancel_message() const { return cancel_message_; }
     [[nodiscard]] bool has_exception() const { return state_ == State::Finished && exception_ != nullptr; }
 
-    /// Virtual: a Task passes the request to its coroutine, a gather to its children.
+    /// Virtual: a Task passes the request to its coroutine.
     virtual bool cancel(std::string message) { return cancel_now(std::move(message)); }
-
     /// Cancels this future itself, now (C16).
     bool cancel_now(std::string message) {
         if (state_ != State::Pending) return false;
@@ -95,23 +77,12 @@ public:
         if (!error) throw std::invalid_argument("set_exception() needs an exception");
         if (state_ != State::Pending) throw InvalidStateError(name_ + ": set_exception() on a future that is already done");
         exception_ = std::move(error);
-        retrieved_ = false;
         reporter_ = loop_->reporter_;   // for the C21 report, which may come after the loop is gone
         finish(State::Finished);
     }
 
     /// The stored exception (null after a result); marks it retrieved. Throws like result() otherwise.
-    std::exception_ptr exception() {
-        check_outcome("exception");
-        return exception_;
-    }
-
-    /// What result() does before it returns a value: throw for every state that has none.
-    void rethrow_unless_result() {
-        check_outcome("result");
-        if (exception_) std::rethrow_exception(exception_);
-    }
-
+    std::exception_ptr exception() { return outcome("exception"); }
     /// Marks the exception as looked at, so no report is made (gather does this for its children).
     void mark_retrieved() { retrieved_ = true; }
 
@@ -124,12 +95,10 @@ public:
         if (done()) schedule_callbacks();
         return id;
     }
-
     /// Removes the registration `id`; returns whether it was there.
     bool remove_callback(CallbackId id) {
         return std::erase_if(callbacks_, [&](const Callback& c) { return c.id.value == id.value; }) > 0;
     }
-
     /// Removes every registration whose key equals `fn` (C19); returns how many.
     template <typename F>
     std::size_t remove_matching(const F& fn) {
@@ -144,14 +113,16 @@ protected:
         state_ = to;
         schedule_callbacks();
     }
-
-private:
-    // CancelledError when cancelled, InvalidStateError while pending; else `what` counts as retrieved.
-    void check_outcome(const char* what) {
+    /// Throws CancelledError when cancelled, InvalidStateError while pending; else returns the
+    /// exception (null after a result), which now counts as retrieved.
+    std::exception_ptr outcome(const char* what) {
         if (state_ == State::Cancelled) throw CancelledError(cancel_message_);
         if (state_ == State::Pending) throw InvalidStateError(name_ + ": " + what + " is not set (the future is pending)");
         retrieved_ = true;
+        return exception_;
     }
+
+private:
 
     struct Callback {
         CallbackId id;
@@ -162,8 +133,7 @@ private:
     };
 
     // One call_soon() per callback, in registration order (C17); each keeps the future alive until it
-    // has run. On a closed loop nothing will ever run again, so they are dropped (this happens while
-    // close() destroys pending tasks, whose destructors may release a Lock or complete a Future).
+    // has run. A closed loop will never run them (close() destroying a task may complete a Future).
     void schedule_callbacks() {
         std::vector<Callback> callbacks = std::exchange(callbacks_, {});
         if (loop_->is_closed()) return;
@@ -179,7 +149,7 @@ private:
     std::string name_;
     bool is_task_;
     State state_ = State::Pending;
-    bool retrieved_ = true;
+    bool retrieved_ = false;   // the exception, if any, was looked at
     std::exception_ptr exception_;
     std::string cancel_message_;
     std::vector<Callback> callbacks_;
@@ -202,9 +172,9 @@ public:
         this->finish(FutureBase::State::Finished);
     }
 
-    /// The value, after the checks of rethrow_unless_result().
+    /// The value, or the exception rethrown; throws like exception() when there is neither.
     const Stored<T>& result() {
-        rethrow_unless_result();
+        if (std::exception_ptr e = this->outcome("result")) std::rethrow_exception(e);
         return *value_;
     }
 
@@ -212,8 +182,7 @@ private:
     std::optional<Stored<T>> value_;
 };
 
-/// The awaiter behind `co_await future`. Suspending is a handshake with the Task that runs the
-/// awaiting coroutine, so the two methods that need it are defined in task.hpp.
+/// The awaiter behind `co_await future`; suspending is a handshake with the Task, so task.hpp defines it.
 template <typename T>
 struct FutureAwaiter {
     FutureState<T>* state;     // the co_await's operand: alive until the coroutine resumes
@@ -265,8 +234,7 @@ public:
     bool cancel(std::string message = {}) const { return state_->cancel(std::move(message)); }
 
     /// Runs `fn(future)` once the future is done, through call_soon (also when it is done already).
-    /// Function pointers and other equality-comparable callables can later be removed by value;
-    /// any callable can be removed by the returned id.
+    /// Removable by the returned id, and, when `fn` is equality-comparable, by value.
     template <typename F> requires std::invocable<F&, const Future<T>&>
     CallbackId add_done_callback(F fn, std::string name = "done callback") const {
         const std::type_info* key_type = nullptr;

@@ -1,26 +1,34 @@
 /// @file
-/// @brief The loop's task-aware methods: run_until_complete(), all_tasks() and close().
+/// @brief The loop's task-aware methods: create_task(), run_until_complete(), all_tasks() and close().
 ///
-/// **What this file adds.** EventLoop (event_loop.hpp) declares them, but they need to know what a
-/// Task is, so they are defined here, after task.hpp, which includes this file:
-///  - run_until_complete(future) adds a done-callback that stops the loop, and runs it (C11);
-///  - all_tasks() lists the pending tasks, oldest first (the loop's map is keyed by task number);
-///  - close() destroys the pending tasks first (each reported, C33), then drops every callback,
-///    timer and fd. asyncio's close() leaves pending tasks to the garbage collector, which reports
-///    them the same way when it frees them.
-///
-/// **What it costs.** run_until_complete: one done-callback for the run. close(): O(tasks + timers +
-/// fds), once.
+/// **What this file adds.** The EventLoop methods that need to know what a Task is, defined after
+/// task.hpp (which includes this file). close() destroys pending tasks first, reporting each (C33);
+/// asyncio leaves them to the garbage collector, which reports them the same way.
+/// **What it costs.** run_until_complete: one done-callback; close(): O(tasks + timers + fds), once.
 #pragma once
 
+#include <cstdint>
+#include <memory>
+#include <string>
 #include <utility>
 #include <vector>
 
-#include "event_loop.hpp"
-#include "future.hpp"
 #include "task.hpp"
 
 namespace looplab::inline stage07 {
+
+template <typename T>
+Task<T> EventLoop::create_task(Coroutine<T> coro, std::string name) {
+    check_open();
+    if (!coro) throw RuntimeError("create_task() needs a coroutine (this one is empty)");
+    if (std::exchange(coro.handle().promise().started, true))
+        throw RuntimeError("create_task(): the coroutine was already awaited");
+    const std::uint64_t number = next_task_number_++;
+    if (name.empty()) name = "Task-" + std::to_string(number);
+    auto state = std::make_shared<detail::TaskState<T>>(*this, std::move(coro), std::move(name), number);
+    state->start();
+    return Task<T>(state);
+}
 
 template <typename T>
 T EventLoop::run_until_complete(Future<T> future) {

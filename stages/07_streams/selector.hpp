@@ -1,25 +1,14 @@
 /// @file
 /// @brief Selector: "which of these file descriptors are ready?", behind a small interface, on select().
 ///
-/// **What this file adds.** The loop needs one blocking call that waits for *either* a file descriptor
-/// to become readable or writable *or* a timeout. Stage 03 called select() inline; here the call sits
-/// behind a three-function interface (set_interest, select, size), the same cut Redis makes between
-/// ae.c and ae_select.c, so a later stage can add an epoll backend without touching the loop. A test
-/// can also hand the loop a scripted selector that records the timeouts it was asked for.
+/// **What this file adds.** The loop's one blocking call sits behind three functions (set_interest,
+/// select, size): Redis' cut between ae.c and ae_select.c, so a later stage can add epoll and a test
+/// can script one. SelectSelector refuses fds >= FD_SETSIZE (FD_SET would write past the fd_set),
+/// retries on EINTR with the time left (PEP 475), and rounds the timeout *up* to whole microseconds
+/// (500 ns rounded down to 0 would spin).
 ///
-/// **What SelectSelector does carefully.**
-///  - select() can only watch descriptors below FD_SETSIZE (1024 on Linux): FD_SET on a larger fd
-///    writes past the end of the fd_set. set_interest() refuses such an fd with a clear error instead.
-///  - A signal may interrupt select() (EINTR). That is not an error, so it is retried with the time
-///    that is left (PEP 475 does the same for Python's selectors).
-///  - The timeout is rounded *up* to whole microseconds: rounding 500 ns down to 0 would make the loop
-///    spin without sleeping until the timer is due.
-///
-/// **What it leaves out.** Exceptional conditions (select's third set), and any backend but select().
-///
-/// **What it costs.** select() is O(highest fd) per call, in the kernel and here: both fd_sets are
-/// rebuilt from the interest table on every call ("that's O(N)", as Redis' comment says). Fine for
-/// the tens of descriptors of a demo; a later stage measures where it stops being fine.
+/// **What it leaves out.** select's exceptional set; other backends. **What it costs.** O(highest fd)
+/// per call, in the kernel and here, as both fd_sets are rebuilt every time ("that's O(N)", says Redis).
 #pragma once
 
 #include <sys/select.h>
@@ -67,20 +56,16 @@ public:
             throw std::invalid_argument("select() can only watch file descriptors 0.." + std::to_string(FD_SETSIZE - 1) +
                                         " (FD_SETSIZE); fd " + std::to_string(fd) +
                                         " is outside: FD_SET on it would write past the end of the fd_set");
-        if (!read && !write) {
-            interest_.erase(fd);
-        } else {
-            interest_[fd] = Interest{read, write};
-        }
+        if (read || write) interest_[fd] = Interest{read, write};
+        else interest_.erase(fd);
     }
 
-    /// One select() call (retried on EINTR with the time left).
+    /// One select() call, retried on EINTR with the time left.
     std::vector<ReadyFd> select(std::optional<Duration> timeout) override {
         using Steady = std::chrono::steady_clock;
         const auto deadline = timeout ? std::optional(Steady::now() + *timeout) : std::nullopt;
         for (;;) {
-            fd_set readers;
-            fd_set writers;
+            fd_set readers, writers;
             FD_ZERO(&readers);
             FD_ZERO(&writers);
             int highest = -1;
@@ -89,21 +74,16 @@ public:
                 if (want.write) FD_SET(fd, &writers);
                 highest = fd;   // the map is sorted, so the last fd is the highest
             }
-            timeval tv{};
-            timeval* tvp = nullptr;
+            std::optional<timeval> tv;
             if (deadline) {
                 const auto left = std::max(Duration{0}, std::chrono::duration_cast<Duration>(*deadline - Steady::now()));
-                // Round up to whole microseconds (see the file comment).
-                const auto us = std::chrono::ceil<std::chrono::microseconds>(left).count();
-                tv.tv_sec = static_cast<time_t>(us / 1000000);
-                tv.tv_usec = static_cast<suseconds_t>(us % 1000000);
-                tvp = &tv;
+                const auto us = std::chrono::ceil<std::chrono::microseconds>(left).count();   // round up
+                tv = timeval{static_cast<time_t>(us / 1000000), static_cast<suseconds_t>(us % 1000000)};
             }
-            const int rc = ::select(highest + 1, &readers, &writers, nullptr, tvp);
+            const int rc = ::select(highest + 1, &readers, &writers, nullptr, tv ? &*tv : nullptr);
             if (rc < 0 && errno == EINTR) continue;   // a signal is not an error: wait for the rest
             check(rc, "select");
             std::vector<ReadyFd> ready;
-            if (rc == 0) return ready;
             for (const auto& [fd, want] : interest_) {
                 const bool r = want.read && FD_ISSET(fd, &readers);
                 const bool w = want.write && FD_ISSET(fd, &writers);
@@ -117,10 +97,7 @@ public:
     [[nodiscard]] std::size_t size() const override { return interest_.size(); }
 
 private:
-    struct Interest {
-        bool read;
-        bool write;
-    };
+    struct Interest { bool read, write; };
     std::map<int, Interest> interest_;
 };
 

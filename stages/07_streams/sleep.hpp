@@ -1,29 +1,18 @@
 /// @file
 /// @brief sleep(d): a Future completed by a timer; sleep(0): a bare yield to the loop.
 ///
-/// **What this file adds.** The first library coroutine, and the pattern of all the others: make a
-/// Future, arrange for a callback to complete it (here `call_later(d)`), await it. While the task
-/// waits, the loop runs everyone else. If the sleeping task is cancelled, the Future is cancelled, the
-/// `co_await` throws CancelledError, and on the way out the timer is cancelled too, so it never fires
-/// into a dead future (C34).
+/// **What this file adds.** The pattern of every library coroutine: make a Future, arrange for a
+/// callback to complete it (here `call_later(d)`), await it. Cancelled, the `co_await` throws and the
+/// timer is cancelled on the way out (C34). `sleep(0)` skips the timer heap: the next step is queued
+/// behind every ready callback (C24), how a task lets the others run (the `selfish` demo).
 ///
-/// `sleep(0)` does not touch the timer heap: it is a bare yield, the way a task says "let the others
-/// run, then continue" (C24). Its next step is queued behind every callback already ready. The
-/// `selfish` demo uses it to stop one task from starving the others.
-///
-/// **What it leaves out.** asyncio.sleep's `result` argument.
-///
-/// **What it costs.** sleep(d): a coroutine frame, a Future, a timer Handle and the future's name,
-/// then a Handle for the task's wake-up. sleep(0): a frame and one Handle for the next step.
+/// **What it leaves out.** asyncio.sleep's `result` argument. **What it costs.** sleep(d): a frame, a
+/// Future, a timer Handle, then a Handle for the wake-up. sleep(0): a frame and one Handle.
 #pragma once
 
 #include <coroutine>
 #include <string>
 
-#include "coroutine.hpp"
-#include "event_loop.hpp"
-#include "future.hpp"
-#include "looplab/clock.hpp"
 #include "task.hpp"
 
 namespace looplab::inline stage07 {
@@ -53,12 +42,9 @@ inline Coroutine<void> sleep(Duration delay) {
     Future<void> wake(loop, "sleep(" + format_time(delay) + ")");   // traces say what a task waits on
     detail::TaskBase* sleeper = detail::running_task();              // the timer carries its name
     TimerHandle timer = loop.call_later(
-        delay, [state = wake.state()] {
-            if (!state->done()) state->set_result(std::monostate{});
-        },
+        delay, [state = wake.state()] { if (!state->done()) state->set_result(std::monostate{}); },
         sleeper != nullptr ? sleeper->task_name() : std::string("sleep timer"));
-    // However this frame ends (woken, cancelled, or destroyed with its task), the timer must not fire
-    // later (C34). Cancelling a timer that already fired does nothing.
+    // However this frame ends (woken, cancelled, destroyed with its task), the timer must not fire (C34).
     struct CancelTimer {
         TimerHandle& timer;
         ~CancelTimer() { timer.cancel(); }
@@ -68,8 +54,7 @@ inline Coroutine<void> sleep(Duration delay) {
 
 /// sleep() in seconds, as Python writes it: `co_await sleep(0.5)`.
 inline Coroutine<void> sleep(double secs) { return sleep(seconds(secs)); }
-/// sleep() in whole seconds. It exists so that `sleep(0)` and `sleep(1)` pick looplab's sleep over
-/// the POSIX sleep() of <unistd.h> (which takes an unsigned int), which would block the whole thread.
+/// sleep() in whole seconds, so that `sleep(1)` picks this one over POSIX sleep(), which blocks the thread.
 inline Coroutine<void> sleep(int secs) { return sleep(seconds(secs)); }
 
 } // namespace looplab::stage07

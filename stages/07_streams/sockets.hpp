@@ -2,10 +2,8 @@
 /// @brief sock_recv: a socket call on the callback loop, "try at once; on EAGAIN, a reader callback
 /// completes a Future".
 ///
-/// **What this file adds.** Stage 04 wrote each socket call as a loop inside a coroutine: try; on
-/// EAGAIN `co_await Readable{fd}`; try again. Here the loop knows nothing of coroutines, so the waiting
-/// half moves into a *callback*, exactly as asyncio's `loop.sock_recv()` does it:
-///
+/// **What this file adds.** Stage 04 looped in a coroutine: try; on EAGAIN `co_await Readable{fd}`.
+/// The loop now knows no coroutines, so the waiting moves into a callback, as in asyncio's sock_recv:
 /// ```
 /// sock_recv(sock, n):
 ///     try recv() at once                       -> bytes (or "" at end of file): return them, no wait
@@ -15,30 +13,16 @@
 ///             bytes or end of file  -> future.set_result(bytes)
 ///             a real error          -> future.set_exception(error)
 ///     the Future's done-callback (the task's wake-up) resumes the coroutine with the bytes
-///     the reader is removed when the coroutine goes on (or is cancelled, or destroyed)
 /// ```
+/// The `recv-chain` demo traces that path. "" is end of file, not an error (C49); a real error is a
+/// std::system_error naming call and fd. A guard in the frame removes the reader however the frame
+/// ends (asyncio uses a done-callback), unless someone replaced it (C52).
+/// The other socket operations are in socket_ops.hpp, new in this stage.
 ///
-/// That is the path the `recv-chain` demo follows step by step, with the trace notes this file and
-/// future.hpp record: select() wakes, the socket is read, the Future gets its result, its
-/// done-callback is scheduled (call_soon), the task wakes, the coroutine resumes with the data.
-/// An *empty* string means end of file, not an error (C49); a real error is a std::system_error naming
-/// the call and its fd (`recv(fd 7): Connection reset by peer`).
-///
-/// **Who removes the reader.** asyncio removes it in a second done-callback of the Future; here a
-/// small guard object in the coroutine frame removes it when the coroutine goes on after its
-/// `co_await`, or when the frame is destroyed (a cancelled task). Either way only if it is still
-/// *ours*: if somebody added another reader on the fd meanwhile (which cancels ours, C52), theirs stays.
-///
-/// The other socket operations (sock_sendall, sock_connect, sock_accept) follow the same pattern and
-/// are in socket_ops.hpp, new in this stage.
-///
-/// **What it leaves out.** `sock_recv_into`, UDP, the check that no transport owns the fd, and
-/// addresses other than IPv4. The socket must be non-blocking; as in asyncio, only debug mode checks.
-///
-/// **What it costs.** A recv that need not wait: one system call and a string of min(n, 256 KiB) bytes,
-/// no Future. One that waits: a Future, a reader Handle and its table entry, one failed recv() (EAGAIN)
-/// more, and a loop iteration between the Future's result and the task's wake-up. A production loop
-/// reads into one reused buffer instead of a fresh, zero-filled string per call.
+/// **What it leaves out.** sock_recv_into, UDP, non-IPv4 addresses; only debug mode checks that the
+/// socket is non-blocking (as asyncio). **What it costs.** No wait: one recv() and a fresh string of
+/// min(n, 256 KiB) (a production loop reuses a buffer). A wait: a Future, a reader Handle, one more
+/// recv() and a loop iteration between the result and the wake-up.
 #pragma once
 
 #include <algorithm>
@@ -52,16 +36,10 @@
 #include <system_error>
 #include <utility>
 
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
-#include "coroutine.hpp"
-#include "event_loop.hpp"
-#include "future.hpp"
-#include "handle.hpp"
 #include "looplab/fd.hpp"
-#include "looplab/net.hpp"
 #include "task.hpp"
 
 namespace looplab::inline stage07 {
@@ -70,39 +48,23 @@ namespace detail {
 
 /// "recv(fd 7)": how an error names its call.
 inline std::string call_on(const char* call, int fd) { return std::string(call) + "(fd " + std::to_string(fd) + ")"; }
-
 /// True for the errno that means "not yet": EAGAIN, or its other name EWOULDBLOCK.
 inline bool would_block(int error) { return error == EAGAIN || error == EWOULDBLOCK; }
-
 /// A std::system_error for `error`, naming `what`, as an exception_ptr for Future::set_exception.
 inline std::exception_ptr os_error(int error, const std::string& what) {
     return std::make_exception_ptr(std::system_error(error, std::generic_category(), what));
 }
 
-/// Records a trace note when the loop's tracer is on.
-inline void note(EventLoop& loop, const std::string& who, const std::string& what) {
-    if (loop.tracing()) loop.tracer()->note(who, what);
-}
-
-/// Who a note from inside a coroutine is by: the running task (so it lands on the task's row).
-inline std::string running_task_name() {
-    const AnyTask t = current_task();
-    return t ? t.name() : std::string("no task");
-}
-
-/// "12 bytes", "1 byte", "0 bytes (end of file)".
+/// "12 bytes", "1 byte", "0 bytes (end of file)": for the trace notes.
 inline std::string bytes_label(std::size_t n) {
     if (n == 0) return "0 bytes (end of file)";
     return std::to_string(n) + (n == 1 ? " byte" : " bytes");
 }
 
-/// At most this many bytes per recv(), as asyncio's transports read at most 256 KiB at a time.
-inline constexpr std::size_t max_recv = 256 * 1024;
-
-/// One recv() of at most `n` bytes: the bytes (or "" at end of file), or nullopt with `error` set
-/// (EAGAIN, EINTR or a real error).
+/// One recv() of at most `n` bytes (at most 256 KiB, as asyncio's transports read): the bytes, ""
+/// at end of file, or nullopt with `error` set (EAGAIN, EINTR or a real error).
 inline std::optional<std::string> recv_some(int sock, std::size_t n, int& error) {
-    std::string buffer(std::min(n, max_recv), '\0');
+    std::string buffer(std::min<std::size_t>(n, 256 * 1024), '\0');
     const ssize_t got = ::recv(sock, buffer.data(), buffer.size(), 0);
     if (got < 0) {
         error = errno;
@@ -122,37 +84,25 @@ inline void check_nonblocking(EventLoop& loop, int sock, const char* op) {
 
 /// Removes the reader (or writer) a socket operation registered, when the operation's coroutine goes
 /// on or is destroyed; but only while it is still ours (a replaced registration is cancelled, C52).
-class FdRegistration {
-public:
-    /// Watches the registration `handle` of `fd` (a reader when `reader`, else a writer).
-    FdRegistration(EventLoop& loop, int fd, bool reader, Handle handle)
-        : loop_(loop), fd_(fd), reader_(reader), handle_(std::move(handle)) {}
+struct FdRegistration {
+    FdRegistration(EventLoop& l, int f, bool r, Handle h) : loop(l), fd(f), reader(r), handle(std::move(h)) {}
     FdRegistration(const FdRegistration&) = delete;
-    FdRegistration& operator=(const FdRegistration&) = delete;
-    /// Unregisters, unless someone replaced us meanwhile.
     ~FdRegistration() {
-        if (handle_.cancelled()) return;
-        if (reader_) {
-            loop_.remove_reader(fd_);
-        } else {
-            loop_.remove_writer(fd_);
-        }
+        if (handle.cancelled()) return;   // replaced meanwhile: the fd is someone else's now
+        if (reader) loop.remove_reader(fd);
+        else loop.remove_writer(fd);
     }
-
-private:
-    EventLoop& loop_;
-    int fd_;
-    bool reader_;
-    Handle handle_;
+    EventLoop& loop;
+    int fd;
+    bool reader;   // else a writer
+    Handle handle;
 };
 
 } // namespace detail
 
-/// Receives at most `n` bytes from the non-blocking socket `sock`: at once if any are there, else
-/// after a reader callback got them (see the file comment). Returns 1 to `n` bytes (at most 256 KiB
-/// per call, as asyncio's transports read at most 256 KiB at a time), or an empty string at end of
-/// file. Throws std::system_error naming `recv(fd N)` on a real error, and
-/// std::invalid_argument for `n` 0 (whose empty answer would look like end of file).
+/// Receives 1 to `n` bytes (at most 256 KiB) from the non-blocking socket `sock`: at once if any are
+/// there, else after a reader callback got them; "" at end of file. Throws std::system_error naming
+/// `recv(fd N)` on a real error, and std::invalid_argument for `n` 0 (its "" would look like end of file).
 inline Coroutine<std::string> sock_recv(int sock, std::size_t n) {
     if (n == 0) throw std::invalid_argument("sock_recv of 0 bytes: an empty answer would look like end of file");
     EventLoop& loop = get_running_loop();
@@ -174,19 +124,24 @@ inline Coroutine<std::string> sock_recv(int sock, std::size_t n) {
             std::optional<std::string> got = detail::recv_some(sock, n, error);
             if (!got) {
                 if (error == EINTR || detail::would_block(error)) return;   // not yet after all: next time
-                state->set_exception(detail::os_error(error, detail::call_on("recv", sock)));
-                return;
+                return state->set_exception(detail::os_error(error, detail::call_on("recv", sock)));
             }
-            std::string data = std::move(*got);
-            detail::note(loop, "sock_recv callback", "recv() read " + detail::bytes_label(data.size()));
-            detail::note(loop, "sock_recv callback", "set_result(" + detail::bytes_label(data.size()) + ")");
-            state->set_result(std::move(data));   // schedules the done-callbacks: the task's wake-up
+            if (loop.tracing()) {
+                loop.tracer()->note("sock_recv callback", "recv() read " + detail::bytes_label(got->size()));
+                loop.tracer()->note("sock_recv callback", "set_result(" + detail::bytes_label(got->size()) + ")");
+            }
+            state->set_result(std::move(*got));   // schedules the done-callbacks: the task's wake-up
         },
         "sock_recv callback");
     detail::FdRegistration registration(loop, sock, true, std::move(reader));
-    if (loop.tracing()) detail::note(loop, detail::running_task_name(), "sock_recv: recv() says EAGAIN, so add_reader() and await a Future");
+    auto note = [&loop](const std::string& what) {
+        if (!loop.tracing()) return;
+        const AnyTask me = current_task();   // a note from inside the coroutine goes on its task's row
+        loop.tracer()->note(me ? me.name() : "no task", what);
+    };
+    note("sock_recv: recv() says EAGAIN, so add_reader() and await a Future");
     std::string data = co_await arrived;   // CancelledError here if the task is cancelled meanwhile
-    if (loop.tracing()) detail::note(loop, detail::running_task_name(), "sock_recv: resumes with " + detail::bytes_label(data.size()));
+    note("sock_recv: resumes with " + detail::bytes_label(data.size()));
     co_return std::move(data);
 }   // `registration` removes the reader here, on every path out
 

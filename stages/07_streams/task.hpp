@@ -1,32 +1,24 @@
 /// @file
 /// @brief Task<T>: a Future that drives a coroutine, one loop callback per step.
 ///
-/// **What this file adds.** The loop runs callbacks; a coroutine wants to be resumed. A Task joins
-/// them. create_task(coro) schedules the task's first *step* with call_soon (C22). A step resumes the
-/// coroutine, which runs (through any number of inline awaits of other coroutines) until it finishes
-/// or awaits something that is not ready: a pending **Future**, to which the task adds its wake-up as
-/// a done-callback (asyncio's `Task.__wakeup`), scheduled like any other when the Future completes;
-/// its step resumes the innermost frame, the one that awaited (C25). Or **sleep(0)**, a bare yield:
-/// the next step is scheduled behind everything already queued (C24). When the coroutine finishes,
-/// the task's Future gets its value or exception, and whoever awaits the task wakes up in turn.
+/// **What this file adds.** create_task(coro) schedules a *step* with call_soon (C22). A step resumes
+/// the coroutine until it finishes or awaits what is not ready: a pending **Future**, to which the task
+/// adds its wake-up (asyncio's `Task.__wakeup`), whose step resumes the innermost frame (C25); or
+/// **sleep(0)**, which queues the next step behind everything ready (C24). At the end the task's own
+/// Future gets the value or exception.
 /// ```
 ///   loop ──call_soon──▶ step() ──resume──▶ coroutine ──co_await future──▶ (pending)
 ///     ▲                                                                     │
 ///     └──call_soon── future.set_result(v) ◀── add_done_callback(wake-up) ◀──┘
 /// ```
-/// **Cancellation** is a request, delivered as an exception at an await (C26-C30). cancel() on a task
-/// waiting for a Future cancels that Future, and the `co_await` throws the Future's CancelledError
-/// when the task wakes; a second cancel() meanwhile only counts: the first message is delivered, as in
-/// asyncio (C55). cancel() on a task that is not waiting marks it: its next step throws CancelledError
-/// where it resumes (before the first step, none of the body runs, C23). The task ends CANCELLED if the
-/// exception escapes, or if it returns while still marked (C27).
+/// **Cancellation** is a request, delivered as an exception at an await (C26-C30): a waiting task
+/// cancels its Future (a second cancel() only counts, C55); any other is marked, and its next step
+/// throws (before the first, none of the body runs, C23). It ends CANCELLED if that escapes, or if it
+/// returns still marked (C27).
 ///
-/// **Lifetimes.** The loop holds every pending task (asyncio only weakly): a task nobody references
-/// still runs to the end. **Leaves out**: task groups, eager tasks, contextvars, `get_stack()`.
-///
-/// **What it costs.** Per task: its state (Future and engine: one allocation), a node in the loop's map
-/// and the frame. Per step: a Handle; per wait, a done-callback ("<Task name>") and then a Handle. A
-/// production runtime allocates frame and state together and wakes a task without a Handle (stage 09).
+/// **What it leaves out.** Task groups, eager tasks, contextvars; the loop holds tasks strongly (asyncio
+/// weakly). **What it costs.** Per task one allocation (Future and engine), a map node and the frame;
+/// per step a Handle. A production runtime allocates frame and state together (stage 09).
 #pragma once
 
 #include <coroutine>
@@ -39,8 +31,6 @@
 #include <vector>
 
 #include "coroutine.hpp"
-#include "errors.hpp"
-#include "event_loop.hpp"
 #include "future.hpp"
 
 namespace looplab::inline stage07 {
@@ -50,8 +40,7 @@ namespace detail {
 /// The engine of a task, independent of its result type: stepping, waiting, cancelling.
 class TaskBase {
 public:
-    TaskBase(EventLoop& loop, std::uint64_t number, std::coroutine_handle<> outer)
-        : loop_(loop), number_(number), outer_(outer) {}
+    TaskBase(EventLoop& loop, std::uint64_t number, std::coroutine_handle<> outer) : loop_(loop), number_(number), outer_(outer) {}
     virtual ~TaskBase() = default;
 
     virtual FutureBase& future() = 0;
@@ -84,7 +73,7 @@ public:
         resume_point_ = waiting;
         fut_waiter_ = fut.shared_from_this();
         // The wake-up, asyncio's Task.__wakeup: an ordinary done-callback, named like a step.
-        fut.add_callback([task = self()](FutureBase&) { task->wake_up(); }, step_name());
+        fut.add_callback([task = self()](FutureBase&) { task->fut_waiter_.reset(); task->step(); }, step_name());
         // A cancel() that arrived while we were running: cancel what we now wait for (asyncio's __step).
         if (must_cancel_ && fut_waiter_->cancel(cancel_message_)) must_cancel_ = false;
     }
@@ -95,8 +84,7 @@ public:
         schedule_step();
     }
     /// Called by awaiters as the coroutine resumes from `waited` (null for sleep(0)): deliver a cancel()
-    /// that arrived while the task was not waiting (C27). When the awaited future raises a
-    /// CancelledError anyway, that one is delivered, as asyncio's __step does (C55).
+    /// that arrived while the task was not waiting (C27), unless the future's own CancelledError will (C55).
     void deliver_pending_cancel(FutureBase* waited) {
         if (!must_cancel_) return;
         must_cancel_ = false;
@@ -114,8 +102,6 @@ public:
     }
     /// The task whose step is running on `loop` (C32), or null.
     static TaskBase* running(const EventLoop& loop) { return loop.current_task_; }
-    /// The number of the next task created on `loop`: "Task-<number>".
-    static std::uint64_t next_number(EventLoop& loop) { return loop.next_task_number_++; }
 
 protected:
     virtual void finish_from_frame(bool cancel_requested, const std::string& message) = 0;
@@ -126,10 +112,6 @@ private:
     std::shared_ptr<TaskBase> self() { return {future().shared_from_this(), this}; }
     std::string step_name() { return "<Task " + task_name() + ">"; }   // "Exception in callback <Task main>"
     void schedule_step() { loop_.call_soon([task = self()] { task->step(); }, step_name()); }
-    void wake_up() {
-        fut_waiter_.reset();
-        step();
-    }
 
     // One step: resume the coroutine where it waits, then see how it stopped.
     void step() {
@@ -236,7 +218,6 @@ public:
     bool cancel(std::string message = {}) const { return state_->cancel(std::move(message)); }   ///< See Task.
     [[nodiscard]] int cancelling() const { return task_->cancelling(); }   ///< Pending cancel() requests.
     int uncancel() const { return task_->uncancel(); }                     ///< Takes one request back.
-    [[nodiscard]] detail::TaskBase* engine() const { return task_; }   ///< The engine (library code).
     /// The task's future, type-erased (library code).
     [[nodiscard]] const std::shared_ptr<detail::FutureBase>& state() const { return state_; }
     friend bool operator==(const AnyTask& a, const AnyTask& b) { return a.task_ == b.task_; }   ///< Same task.
@@ -253,19 +234,6 @@ inline AnyTask current_task() {
 }
 
 namespace detail {
-
-template <typename T>
-Task<T> make_task(EventLoop& loop, Coroutine<T> coro, std::string name) {
-    if (loop.is_closed()) throw RuntimeError("Event loop is closed");
-    if (!coro) throw RuntimeError("create_task() needs a coroutine (this one is empty)");
-    if (coro.handle().promise().started) throw RuntimeError("create_task(): the coroutine was already awaited");
-    coro.handle().promise().started = true;
-    const std::uint64_t number = TaskBase::next_number(loop);
-    if (name.empty()) name = "Task-" + std::to_string(number);
-    auto state = std::make_shared<TaskState<T>>(loop, std::move(coro), std::move(name), number);
-    state->start();
-    return Task<T>(state);
-}
 
 template <typename T>
 void FutureAwaiter<T>::await_suspend(std::coroutine_handle<> waiting) {
@@ -285,9 +253,6 @@ T FutureAwaiter<T>::await_resume() {
 
 } // namespace detail
 
-template <typename T>
-Task<T> EventLoop::create_task(Coroutine<T> coro, std::string name) { return detail::make_task(*this, std::move(coro), std::move(name)); }
-
 /// Schedules `coro` as a Task on the running loop (asyncio.create_task).
 template <typename T>
 Task<T> create_task(Coroutine<T> coro, std::string name = {}) {
@@ -296,4 +261,4 @@ Task<T> create_task(Coroutine<T> coro, std::string name = {}) {
 
 } // namespace looplab::stage07
 
-#include "loop_tasks.hpp"      // the loop's own task-aware methods: run_until_complete, all_tasks, close
+#include "loop_tasks.hpp"   // the loop's task-aware methods: create_task, run_until_complete, all_tasks, close
