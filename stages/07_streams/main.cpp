@@ -1,7 +1,7 @@
 // Stage 07: transports, protocols and streams. main() only registers the demos, binds the stage's
 // options, and hands `--serve PORT` to serve_echo(); the lesson is in the headers this stage adds to
-// stage 06 (socket_ops.hpp, protocols.hpp, transports.hpp, servers.hpp, stream_reader.hpp,
-// streams.hpp), and the demos are in demos/.
+// stage 06 (socket_ops.hpp, protocols.hpp, transports.hpp, flow_control.hpp, servers.hpp,
+// stream_reader.hpp, streams.hpp), and the demos are in demos/.
 #include "demos/demos.hpp"
 #include "looplab/net.hpp"
 

@@ -44,6 +44,7 @@
 #include "coroutine.hpp"
 #include "errors.hpp"
 #include "event_loop.hpp"
+#include "flow_control.hpp"
 #include "future.hpp"
 #include "protocols.hpp"
 #include "toolkit_errors.hpp"
@@ -61,7 +62,7 @@ class StreamState {
 public:
     /// The writer's high-water mark (the transport's default), under the name it had before streams
     /// were built on transports.
-    static constexpr std::size_t high_water = SocketTransport::default_high_water;
+    static constexpr std::size_t high_water = WriteFlowControl::default_high_water;
 
     /// An empty reader; `limit` bounds a line.
     explicit StreamState(std::size_t limit) : limit_(limit) {

@@ -12,30 +12,24 @@
 ///  an error --> buffer dropped, connection_lost(error) in a callback of its own
 /// ```
 ///
-/// **Flow control, both ways.** write() never waits, so its buffer could grow without end: past
-/// the high-water mark (64 KiB) the transport calls pause_writing(), and resume_writing() once back
-/// at the low-water mark (16 KiB); the protocol is trusted to listen. pause_reading() removes the
-/// reader from the loop: the kernel's buffer fills and TCP makes the sender wait.
+/// **Flow control, both ways.** write() never waits, so the water marks of flow_control.hpp tell the
+/// protocol when to pause and resume writing. pause_reading() removes the reader from the loop: the
+/// kernel's buffer fills and TCP makes the sender wait.
 ///
-/// **Errors.** An OS error (a reset, a broken pipe) ends the connection and goes to the protocol's
-/// connection_lost(), nowhere else: it is the peer's doing. An exception thrown by the protocol's
-/// own callbacks is a bug: it is reported through the loop's exception handler ("Fatal error:
-/// protocol.data_received() call failed.") and ends the connection too.
+/// **Errors.** An OS error (a reset) is the peer's doing: only connection_lost() hears of it. An
+/// exception from the protocol's own callbacks is a bug: reported ("Fatal error: ..."), and it ends
+/// the connection too.
 ///
-/// **Ownership.** A SocketTransport keeps itself alive from start() until connection_lost() has
-/// run, as asyncio's loop keeps an open transport: nobody has to hold it. It owns its protocol
-/// until then. C++ has no garbage collector to find a forgotten one, so a transport nobody closes
-/// stays open: close or abort it (streams.hpp does when the last StreamReader/StreamWriter goes).
-/// On a loop that is already closed, close() and abort() let go of everything at once and call no
-/// protocol method: a closed loop runs no callbacks.
+/// **Ownership.** A SocketTransport keeps itself, and its protocol, alive from start() until
+/// connection_lost() has run, as asyncio's loop keeps an open transport. C++ has no garbage collector
+/// to find a forgotten one, so close or abort it (streams.hpp does when its last handle goes).
 ///
 /// **What it leaves out.** TCP_NODELAY, sendmsg() of several buffers, sendfile, and asyncio's
 /// warning after a few writes to a lost connection (they are dropped silently here).
 ///
 /// **What it costs.** Per connection: one shared object, the socket, a registration while reading
-/// and one while a write waits. Each chunk is lent to data_received() straight from sockets.hpp's
-/// scratch buffer: no copy unless the protocol keeps it. A write the socket takes at once costs one
-/// send(); a buffered one is copied in and erased from the front as it goes (O(buffer) per send).
+/// and one while a write waits. Each chunk is lent to data_received() from a scratch buffer (no
+/// copy); a buffered write is copied in and erased from the front as it goes (O(buffer) per send).
 #pragma once
 
 #include <algorithm>
@@ -55,6 +49,7 @@
 
 #include "errors.hpp"
 #include "event_loop.hpp"
+#include "flow_control.hpp"
 #include "future.hpp"
 #include "looplab/fd.hpp"
 #include "protocols.hpp"
@@ -69,14 +64,10 @@ class SocketTransport final : public Transport {
 public:
     /// Largest recv() per readable turn (asyncio reads up to 256 KiB; 64 KiB keeps stream buffers small).
     static constexpr std::size_t max_size = 64 * 1024;
-    /// Default water marks, asyncio's.
-    static constexpr std::size_t default_high_water = 64 * 1024;
-    static constexpr std::size_t default_low_water = default_high_water / 4;   ///< see default_high_water
 
-    /// Starts a transport on `sock` for `protocol`: connection_made() and then the first reader
-    /// registration are scheduled with call_soon (so the protocol knows its transport before any data
-    /// comes), then `made` (if given) completes. `attachment` is let go after connection_lost() (a
-    /// server counts its connections with it).
+    /// Starts a transport on `sock` for `protocol`: connection_made(), then the first reader
+    /// registration, then `made` (if given) are scheduled with call_soon, so the protocol knows its
+    /// transport before any data comes. `attachment` (a server's count) goes after connection_lost().
     static std::shared_ptr<SocketTransport> start(EventLoop& loop, UniqueFd sock, std::shared_ptr<Protocol> protocol,
                                                   std::optional<Future<void>> made = std::nullopt,
                                                   std::shared_ptr<void> attachment = nullptr) {
@@ -98,17 +89,13 @@ public:
         if (conn_lost_) return;   // too late: asyncio drops it too
         if (buffer_.empty()) {    // the usual case: try at once, maybe all of it goes
             const ssize_t n = ::send(sock_.get(), data.data(), data.size(), MSG_NOSIGNAL);
-            const int error = n < 0 ? errno : 0;
-            if (n < 0 && error != EINTR && !detail::would_block(error)) {
-                force_close(detail::os_error(error, detail::call_on("send", sock_.get())));
-                return;
-            }
+            if (n < 0 && failed("send")) return;
             if (n > 0) data.remove_prefix(static_cast<std::size_t>(n));
             if (data.empty()) return;
             start_writing();
         }
         buffer_.append(data);
-        maybe_pause_protocol();
+        flow_.after_growth(buffer_.size(), protocol_.get(), loop_, fd());
     }
     void write_eof() override {
         if (closing_ || eof_) return;
@@ -142,11 +129,8 @@ public:
     [[nodiscard]] bool is_closing() const override { return closing_; }
     [[nodiscard]] std::size_t get_write_buffer_size() const override { return buffer_.size(); }
     void set_write_buffer_limits(std::size_t high, std::optional<std::size_t> low = std::nullopt) override {
-        const std::size_t l = low.value_or(high / 4);
-        if (l > high) throw std::invalid_argument("set_write_buffer_limits: low must not exceed high");
-        high_water_ = high;
-        low_water_ = l;
-        maybe_pause_protocol();
+        flow_.set_limits(high, low);
+        flow_.after_growth(buffer_.size(), protocol_.get(), loop_, fd());
     }
     /// The socket's fd (-1 once closed): for messages and tests.
     [[nodiscard]] int fd() const { return sock_ ? sock_.get() : -1; }
@@ -195,9 +179,7 @@ private:
         const std::span<char> scratch = detail::recv_scratch();
         const ssize_t got = ::recv(sock_.get(), scratch.data(), std::min(max_size, scratch.size()), 0);
         if (got < 0) {
-            const int error = errno;
-            if (error == EINTR || detail::would_block(error)) return;   // a spurious wake-up: next turn
-            force_close(detail::os_error(error, detail::call_on("recv", sock_.get())));
+            failed("recv");   // or a spurious wake-up: then next turn
             return;
         }
         if (got == 0) {
@@ -232,13 +214,11 @@ private:
         if (conn_lost_) return;
         const ssize_t n = ::send(sock_.get(), buffer_.data(), buffer_.size(), MSG_NOSIGNAL);
         if (n < 0) {
-            const int e = errno;
-            if (e == EINTR || detail::would_block(e)) return;
-            force_close(detail::os_error(e, detail::call_on("send", sock_.get())));   // drops the buffer
+            failed("send");   // a real error drops the buffer
             return;
         }
         buffer_.erase(0, static_cast<std::size_t>(n));
-        maybe_resume_protocol();                           // may write more
+        flow_.after_drain(buffer_.size(), protocol_.get(), loop_, fd());   // the protocol may write more
         if (!buffer_.empty()) return;
         stop_writing();
         if (closing_) {
@@ -249,26 +229,16 @@ private:
         }
     }
 
-    // The water marks: tell the protocol when the buffer crosses them, once per crossing.
-    void maybe_pause_protocol() {
-        if (buffer_.size() > high_water_ && !protocol_paused_) tell_protocol(true);
-    }
-    void maybe_resume_protocol() {
-        if (buffer_.size() <= low_water_ && protocol_paused_) tell_protocol(false);
-    }
-    void tell_protocol(bool pause) {
-        protocol_paused_ = pause;
-        if (!protocol_) return;
-        try {
-            pause ? protocol_->pause_writing() : protocol_->resume_writing();
-        } catch (...) {   // reported, and the connection goes on, as in asyncio
-            loop_.call_exception_handler({pause ? "protocol.pause_writing() failed" : "protocol.resume_writing() failed",
-                                          std::current_exception(), label()});
-        }
+    // After a send() or recv() that returned -1: "not yet" (EINTR, EAGAIN) changes nothing and
+    // returns false; a real error is the peer's doing and ends the connection (returns true).
+    bool failed(const char* call) {
+        const int error = errno;
+        if (error == EINTR || detail::would_block(error)) return false;
+        force_close(detail::os_error(error, detail::call_on(call, sock_.get())));
+        return true;
     }
 
-    // A protocol callback threw: a bug, so reported (as asyncio does), and the connection ends. An OS
-    // error (a reset) is the peer's doing: force_close() alone, the protocol hears it, nobody else.
+    // A protocol callback threw: a bug, so reported (see Errors in the file comment), and it ends.
     void protocol_failed(const char* message) {
         loop_.call_exception_handler({message, std::current_exception(), label()});
         force_close(std::current_exception());
@@ -318,14 +288,12 @@ private:
     std::shared_ptr<SocketTransport> self_;   // see the file comment: Ownership
     std::shared_ptr<void> attachment_;
     std::string buffer_;                      // written, not sent yet
-    std::size_t high_water_ = default_high_water;
-    std::size_t low_water_ = default_low_water;
+    WriteFlowControl flow_;                   // its water marks
     bool reader_on_ = false, writer_on_ = false;   // our registrations, so we never remove another's
     bool paused_ = false;            // pause_reading()
     bool closing_ = false;           // close(), abort() or an error
     bool eof_ = false;               // write_eof()
     bool conn_lost_ = false;         // connection_lost is scheduled (or done)
-    bool protocol_paused_ = false;   // pause_writing() was called, resume_writing() not yet
 };
 
 } // namespace looplab::stage07
