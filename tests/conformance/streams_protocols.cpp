@@ -106,17 +106,30 @@ std::string drain_peer(int fd, bool* eof = nullptr) {
 
 void send_now(int fd, std::string_view s) { REQUIRE(::send(fd, s.data(), s.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(s.size())); }
 
+// A transport under test on one end of a non-blocking socketpair, its protocol a Recorder; the test
+// plays the peer on `b`. With tiny buffers the kernel takes little, so a write soon has to buffer.
+// Set the Recorder up (or send early bytes) before start().
+struct Rig {
+    LoopFixture f;
+    std::pair<UniqueFd, UniqueFd> sockets = nonblocking_pair();
+    UniqueFd& b = sockets.second;
+    std::shared_ptr<Recorder> p = std::make_shared<Recorder>();
+    explicit Rig(bool tiny = false) {
+        if (tiny) looplab::testing::tiny_buffers(sockets.first.get(), b.get());
+    }
+    void start() { SocketTransport::start(f.loop, std::move(sockets.first), p); }
+};
+
 using Events = std::vector<std::string>;
 } // namespace
 
 TEST_CASE("C57 connection_made comes first, from a callback of its own, before any data_received") {
-    LoopFixture f;
-    auto sockets = nonblocking_pair();   // no structured binding: clang 14 lambdas cannot capture one
-    UniqueFd& a = sockets.first;
-    UniqueFd& b = sockets.second;
+    Rig rig;
+    LoopFixture& f = rig.f;
+    UniqueFd& b = rig.b;
     send_now(b.get(), "early");   // already waiting when the transport starts
-    auto p = std::make_shared<Recorder>();
-    SocketTransport::start(f.loop, std::move(a), p);
+    std::shared_ptr<Recorder>& p = rig.p;
+    rig.start();
     CHECK(p->events.empty());   // start() calls nothing itself
     step(f.loop);
     CHECK(p->events == Events{"made"});   // the first iteration: connection_made, then reading starts
@@ -128,12 +141,11 @@ TEST_CASE("C57 connection_made comes first, from a callback of its own, before a
 }
 
 TEST_CASE("C58 data_received gets every chunk, in order, until end of file") {
-    LoopFixture f;
-    auto sockets = nonblocking_pair();   // no structured binding: clang 14 lambdas cannot capture one
-    UniqueFd& a = sockets.first;
-    UniqueFd& b = sockets.second;
-    auto p = std::make_shared<Recorder>();
-    SocketTransport::start(f.loop, std::move(a), p);
+    Rig rig;
+    LoopFixture& f = rig.f;
+    UniqueFd& b = rig.b;
+    std::shared_ptr<Recorder>& p = rig.p;
+    rig.start();
     auto peer = [](UniqueFd* sock) -> Coroutine<void> {
         for (const char* piece : {"one ", "two ", "three "}) {
             co_await sleep(0.1);
@@ -186,13 +198,11 @@ TEST_CASE("C59 eof_received: false closes the transport, true keeps it open for 
 }
 
 TEST_CASE("C60 close() sends what is buffered, then connection_lost(none), exactly once, never inside close()") {
-    LoopFixture f;
-    auto sockets = nonblocking_pair();   // no structured binding: clang 14 lambdas cannot capture one
-    UniqueFd& a = sockets.first;
-    UniqueFd& b = sockets.second;
-    looplab::testing::tiny_buffers(a.get(), b.get());
-    auto p = std::make_shared<Recorder>();
-    SocketTransport::start(f.loop, std::move(a), p);
+    Rig rig(/*tiny=*/true);
+    LoopFixture& f = rig.f;
+    UniqueFd& b = rig.b;
+    std::shared_ptr<Recorder>& p = rig.p;
+    rig.start();
     step(f.loop);
     SUBCASE("with bytes buffered: they all arrive, then end of file") {
         const std::string payload = pattern(256 * 1024);
@@ -247,13 +257,11 @@ TEST_CASE("C61 a reset ends the connection with connection_lost(the error), exac
 }
 
 TEST_CASE("C62 abort() drops the buffer and calls connection_lost(none) once") {
-    LoopFixture f;
-    auto sockets = nonblocking_pair();   // no structured binding: clang 14 lambdas cannot capture one
-    UniqueFd& a = sockets.first;
-    UniqueFd& b = sockets.second;
-    looplab::testing::tiny_buffers(a.get(), b.get());
-    auto p = std::make_shared<Recorder>();
-    SocketTransport::start(f.loop, std::move(a), p);
+    Rig rig(/*tiny=*/true);
+    LoopFixture& f = rig.f;
+    UniqueFd& b = rig.b;
+    std::shared_ptr<Recorder>& p = rig.p;
+    rig.start();
     step(f.loop);
     p->transport->write(pattern(256 * 1024));
     REQUIRE(p->transport->get_write_buffer_size() > 0);
@@ -271,24 +279,22 @@ TEST_CASE("C62 abort() drops the buffer and calls connection_lost(none) once") {
 }
 
 TEST_CASE("C63 pause_writing above the high-water mark, resume_writing at the low-water mark, once each") {
-    LoopFixture f;
-    auto sockets = nonblocking_pair();   // no structured binding: clang 14 lambdas cannot capture one
-    UniqueFd& a = sockets.first;
-    UniqueFd& b = sockets.second;
-    looplab::testing::tiny_buffers(a.get(), b.get());
-    auto p = std::make_shared<Recorder>();
-    SocketTransport::start(f.loop, std::move(a), p);
+    Rig rig(/*tiny=*/true);
+    LoopFixture& f = rig.f;
+    UniqueFd& b = rig.b;
+    std::shared_ptr<Recorder>& p = rig.p;
+    rig.start();
     step(f.loop);
     SUBCASE("the default marks: 64 KiB and 16 KiB") {
         for (int i = 0; i < 20; ++i) p->transport->write(pattern(8 * 1024));   // 160 KiB, most of it buffered
         REQUIRE(p->events == Events{"made", "pause"});                         // once, though written 20 times
-        CHECK(p->buffered_at[0] > SocketTransport::default_high_water);
-        CHECK(p->buffered_at[0] <= SocketTransport::default_high_water + 8 * 1024);
+        CHECK(p->buffered_at[0] > WriteFlowControl::default_high_water);
+        CHECK(p->buffered_at[0] <= WriteFlowControl::default_high_water + 8 * 1024);
         REQUIRE(spin(f.loop, [&] {
             drain_peer(b.get());
             return p->events.back() == "resume";
         }));
-        CHECK(p->buffered_at[1] <= SocketTransport::default_low_water);
+        CHECK(p->buffered_at[1] <= WriteFlowControl::default_low_water);
         CHECK(p->events == Events{"made", "pause", "resume"});
     }
     SUBCASE("set_write_buffer_limits(high) puts low at high / 4; low above high is refused") {
@@ -358,13 +364,12 @@ TEST_CASE("C64 write after write_eof is a RuntimeError - after close or loss the
 }
 
 TEST_CASE("C65 pause_reading stops data_received until resume_reading") {
-    LoopFixture f;
-    auto sockets = nonblocking_pair();   // no structured binding: clang 14 lambdas cannot capture one
-    UniqueFd& a = sockets.first;
-    UniqueFd& b = sockets.second;
-    auto p = std::make_shared<Recorder>();
+    Rig rig;
+    LoopFixture& f = rig.f;
+    UniqueFd& b = rig.b;
+    std::shared_ptr<Recorder>& p = rig.p;
     p->on_data = [](Recorder& r, std::string_view) { r.transport->pause_reading(); };   // one chunk at a time
-    SocketTransport::start(f.loop, std::move(a), p);
+    rig.start();
     send_now(b.get(), "first");
     REQUIRE(spin(f.loop, [&] { return p->data == "first"; }));
     CHECK_FALSE(p->transport->is_reading());
@@ -383,13 +388,12 @@ TEST_CASE("C65 pause_reading stops data_received until resume_reading") {
 }
 
 TEST_CASE("C66 an exception in data_received is reported and ends the connection with it") {
-    LoopFixture f;
-    auto sockets = nonblocking_pair();   // no structured binding: clang 14 lambdas cannot capture one
-    UniqueFd& a = sockets.first;
-    UniqueFd& b = sockets.second;
-    auto p = std::make_shared<Recorder>();
+    Rig rig;
+    LoopFixture& f = rig.f;
+    UniqueFd& b = rig.b;
+    std::shared_ptr<Recorder>& p = rig.p;
     p->on_data = [](Recorder&, std::string_view) { throw std::runtime_error("protocol bug"); };
-    SocketTransport::start(f.loop, std::move(a), p);
+    rig.start();
     send_now(b.get(), "boom");
     REQUIRE(spin(f.loop, [&] { return p->lost > 0; }));
     CHECK(p->events == Events{"made", "data", "lost(error)"});

@@ -10,12 +10,9 @@
 
 using namespace looplab;
 using conformance_test::LoopFixture;
+using conformance_test::value_after;
 
 namespace {
-Coroutine<int> value_after(double d, int v) {
-    co_await sleep(d);
-    co_return v;
-}
 // Sleeps 10 s; on cancellation cleans up for 0.5 s (an await in the cleanup) and lets it go on.
 Coroutine<int> slow_with_cleanup(std::vector<std::string>* log) {
     bool cancelled = false;
