@@ -1,13 +1,14 @@
 /// @file
-/// @brief The exceptions of stage 05, named as asyncio names them, so a student can catch them by name.
+/// @brief The exceptions of stage 05, named as asyncio names them, and the loop's error reports.
 ///
-/// **What this file adds.** CancelledError, TimeoutError, InvalidStateError and RuntimeError, and the
-/// ErrorContext the loop's exception handler gets for an error nobody can be handed (the default
-/// handler prints it; tests record it). CancelledError is not a std::exception, as in Python it is a
-/// BaseException: `catch (const std::exception&)` lets a cancellation pass; catch it by name.
+/// **What this file adds.** CancelledError, InvalidStateError, RuntimeError, and the ErrorContext the
+/// loop's exception handler gets for an error nobody can be handed (the default handler prints it).
+/// CancelledError is not a std::exception (in Python it is a BaseException), so that
+/// `catch (const std::exception&)` lets a cancellation pass.
 ///
-/// **What it leaves out.** SendfileNotAvailableError (no sendfile here). **What it costs.** Nothing
-/// until thrown; then a heap allocation and the unwinder, so the loop never throws for control flow.
+/// **What it leaves out.** The errors only the toolkit raises (toolkit_errors.hpp, from stage 06 on).
+/// **What it costs.** Nothing until thrown; then an allocation and the unwinder, so the loop never
+/// throws for control flow.
 #pragma once
 
 #include <exception>
@@ -32,21 +33,11 @@ private:
     std::string message_;
 };
 
-/// An operation ran out of time (wait_for). Python's built-in TimeoutError.
-struct TimeoutError : std::runtime_error {
-    /// A timeout with an explanation.
-    explicit TimeoutError(const std::string& what = "timed out") : std::runtime_error(what) {}
-};
-
 /// A Future was used in a state that does not allow it: its result read while pending, or set twice.
-struct InvalidStateError : std::logic_error {
-    using std::logic_error::logic_error;
-};
+struct InvalidStateError : std::logic_error { using std::logic_error::logic_error; };
 
 /// Misuse that Python reports as RuntimeError: running a loop twice or after close, a task awaiting itself.
-struct RuntimeError : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
+struct RuntimeError : std::runtime_error { using std::runtime_error::runtime_error; };
 
 /// The message of the CancelledError that `error` holds; nullopt when it holds something else.
 inline std::optional<std::string> cancellation_message(const std::exception_ptr& error) {
@@ -59,8 +50,7 @@ inline std::optional<std::string> cancellation_message(const std::exception_ptr&
 /// True when `error` holds a CancelledError.
 inline bool is_cancellation(const std::exception_ptr& error) { return cancellation_message(error).has_value(); }
 
-/// One line describing `error` for reports and transcripts: what() of a std::exception,
-/// "CancelledError" for a cancellation, "unknown exception" otherwise.
+/// One line describing `error` for reports: what() of a std::exception or CancelledError, else "unknown exception".
 inline std::string describe(const std::exception_ptr& error) {
     if (!error) return "no exception";
     try { std::rethrow_exception(error); }

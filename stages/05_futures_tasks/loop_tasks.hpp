@@ -7,12 +7,6 @@
 /// **What it costs.** run_until_complete: one done-callback; close(): O(tasks + timers + fds), once.
 #pragma once
 
-#include <cstdint>
-#include <memory>
-#include <string>
-#include <utility>
-#include <vector>
-
 #include "task.hpp"
 
 namespace looplab::inline stage05 {
@@ -30,18 +24,16 @@ Task<T> EventLoop::create_task(Coroutine<T> coro, std::string name) {
     return Task<T>(state);
 }
 
-template <typename T>
-T EventLoop::run_until_complete(Future<T> future) {
+inline void EventLoop::run_until_done(detail::FutureBase& future) {
     check_open();
     if (running_) throw RuntimeError("This event loop is already running");
     struct StopWhenDone {   // registered for the run only, however it ends
         detail::FutureBase& fut;
         CallbackId id;
         ~StopWhenDone() { fut.remove_callback(id); }
-    } stop_when_done{*future.state(), future.state()->add_callback([this](detail::FutureBase&) { stop(); }, "stop the loop")};
+    } stop_when_done{future, future.add_callback([this](detail::FutureBase&) { stop(); }, "stop the loop")};
     run_forever();
     if (!future.done()) throw RuntimeError("Event loop stopped before Future completed.");
-    return future.result();
 }
 
 template <typename T>
@@ -51,7 +43,7 @@ T EventLoop::run_until_complete(Coroutine<T> main) {
 
 inline std::vector<AnyTask> EventLoop::all_tasks() const {
     std::vector<AnyTask> out;
-    for (const auto& [number, t] : tasks_) out.emplace_back(t->future().shared_from_this(), t.get());
+    for (const auto& [number, t] : tasks_) out.emplace_back(t->future().shared_from_this());
     return out;
 }
 

@@ -12,7 +12,6 @@
 #pragma once
 
 #include <sys/select.h>
-#include <sys/time.h>
 
 #include <cerrno>
 #include <chrono>
@@ -43,8 +42,7 @@ public:
     virtual void set_interest(int fd, bool read, bool write) = 0;
     /// Waits until a watched fd is ready or `timeout` passes (nullopt: no timeout; zero: just poll).
     virtual std::vector<ReadyFd> select(std::optional<Duration> timeout) = 0;
-    /// How many descriptors are watched.
-    [[nodiscard]] virtual std::size_t size() const = 0;
+    [[nodiscard]] virtual std::size_t size() const = 0;   ///< How many descriptors are watched.
 };
 
 /// The select() backend. See the file comment for what it guards against.
@@ -53,9 +51,8 @@ public:
     /// Refuses fds select() cannot watch (negative, or >= FD_SETSIZE).
     void set_interest(int fd, bool read, bool write) override {
         if (fd < 0 || fd >= FD_SETSIZE)
-            throw std::invalid_argument("select() can only watch file descriptors 0.." + std::to_string(FD_SETSIZE - 1) +
-                                        " (FD_SETSIZE); fd " + std::to_string(fd) +
-                                        " is outside: FD_SET on it would write past the end of the fd_set");
+            throw std::invalid_argument("select() watches only fds 0.." + std::to_string(FD_SETSIZE - 1) + " (FD_SETSIZE); fd " +
+                                        std::to_string(fd) + " is outside: FD_SET would write past the fd_set");
         if (read || write) interest_[fd] = Interest{read, write};
         else interest_.erase(fd);
     }
@@ -93,8 +90,7 @@ public:
         }
     }
 
-    /// How many descriptors are watched.
-    [[nodiscard]] std::size_t size() const override { return interest_.size(); }
+    [[nodiscard]] std::size_t size() const override { return interest_.size(); }   ///< How many descriptors are watched.
 
 private:
     struct Interest { bool read, write; };

@@ -15,10 +15,7 @@
 
 #include <coroutine>
 #include <cstddef>
-#include <exception>
-#include <optional>
 #include <type_traits>
-#include <utility>
 
 #include "errors.hpp"
 #include "looplab/frames.hpp"
@@ -52,8 +49,7 @@ struct CoroutinePromiseBase {
     };
     FinalAwaiter final_suspend() noexcept { return {}; }
 
-    /// Kept, and rethrown in whoever awaits us.
-    void unhandled_exception() noexcept { error = std::current_exception(); }
+    void unhandled_exception() noexcept { error = std::current_exception(); }   ///< Kept, and rethrown in whoever awaits us.
 };
 
 template <typename T>
@@ -78,29 +74,17 @@ public:
         /// Wraps the new frame.
         Coroutine get_return_object() { return Coroutine(std::coroutine_handle<promise_type>::from_promise(*this)); }
     };
-    /// The typed frame handle.
-    using Handle = std::coroutine_handle<promise_type>;
+    using Handle = std::coroutine_handle<promise_type>;   ///< The typed frame handle.
 
     Coroutine() = default;   ///< An empty coroutine (owns no frame).
-    /// Takes the frame from `other`.
-    Coroutine(Coroutine&& other) noexcept : frame_(std::exchange(other.frame_, {})) {}
-    /// Destroys our frame, then takes `other`'s.
-    Coroutine& operator=(Coroutine&& other) noexcept {
-        if (this != &other) {
-            if (frame_) frame_.destroy();
-            frame_ = std::exchange(other.frame_, {});
-        }
-        return *this;
-    }
+    Coroutine(Coroutine&& other) noexcept : frame_(std::exchange(other.frame_, {})) {}   ///< Takes the frame from `other`.
+    /// Takes `other`'s frame; ours goes with the by-value parameter (it cannot be a copy: there is none).
+    Coroutine& operator=(Coroutine other) noexcept { std::swap(frame_, other.frame_); return *this; }
     /// Destroys the frame (and, through its locals, any suspended child frames).
     ~Coroutine() { if (frame_) frame_.destroy(); }
 
-    /// True when this object owns a frame.
-    explicit operator bool() const { return static_cast<bool>(frame_); }
-    /// True once the body has ended.
-    [[nodiscard]] bool done() const { return !frame_ || frame_.done(); }
-    /// The frame (for the Task that drives an outermost coroutine).
-    [[nodiscard]] Handle handle() const { return frame_; }
+    explicit operator bool() const { return static_cast<bool>(frame_); }   ///< True when this object owns a frame.
+    [[nodiscard]] Handle handle() const { return frame_; }   ///< The frame (for the Task that drives an outermost coroutine).
 
     /// The awaiter of `co_await coro`: symmetric transfer in, and back out at the end.
     struct Awaiter {

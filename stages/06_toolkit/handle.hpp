@@ -1,11 +1,10 @@
 /// @file
 /// @brief Handle and TimerHandle: a scheduled callback, and the one thing you can do to it (cancel).
 ///
-/// **What this file adds.** From here on the loop runs *callbacks*: a `std::function<void()>` called
-/// once (call_soon, call_later) or whenever an fd is ready (add_reader). A Handle is the receipt, and
-/// everything the loop runs is one, a task's steps and a future's done-callbacks too. cancel() frees
-/// the captures at once but only flags the record: finding a timer in the heap would cost O(n), so
-/// the loop drops it when it reaches the top, as asyncio does (C08).
+/// **What this file adds.** From here on the loop runs *callbacks*, once (call_soon, call_later) or
+/// whenever an fd is ready (add_reader); a Handle is the receipt for one, and everything the loop runs
+/// is one, a task's steps too. cancel() frees the captures at once but only flags the record: finding
+/// a timer in the heap would cost O(n), so the loop drops it when it reaches the top (C08).
 ///
 /// **What it leaves out.** asyncio's creation traceback and contextvars Context. **What it costs.** A
 /// shared heap object per callback, and the std::function's own allocation for big captures.
@@ -55,10 +54,7 @@ public:
     void cancel() { if (state_) state_->cancel(); }
     [[nodiscard]] bool cancelled() const { return state_ && state_->cancelled; }   ///< True once cancelled.
     /// The name given when scheduling, used in reports and traces.
-    [[nodiscard]] const std::string& name() const {
-        static const std::string none;
-        return state_ ? state_->name : none;
-    }
+    [[nodiscard]] std::string name() const { return state_ ? state_->name : std::string(); }
     /// The shared record (for the loop).
     [[nodiscard]] const std::shared_ptr<detail::HandleState>& state() const { return state_; }
 private:

@@ -9,12 +9,6 @@
 /// One loop; for cleanup, a Future and a done-callback per task left.
 #pragma once
 
-#include <cstddef>
-#include <exception>
-#include <memory>
-#include <utility>
-#include <vector>
-
 #include "gather.hpp"
 #include "queue.hpp"
 #include "shield.hpp"
@@ -33,20 +27,12 @@ struct RunOptions {
     ExceptionHandler exception_handler; ///< empty: the default (print to stderr)
 };
 
-/// Cancels every pending task of `loop` and runs the loop until they are all done. asyncio uses
-/// gather(); a count of the tasks still running does the same here.
+/// Cancels every pending task of `loop` and runs the loop until they are all done. asyncio awaits
+/// gather() of them; waiting for each in turn ends at the same point, as they all run meanwhile.
 inline void cancel_all_tasks(EventLoop& loop) {
     std::vector<AnyTask> pending = loop.all_tasks();
-    if (pending.empty()) return;
     for (AnyTask& t : pending) t.cancel();
-    Future<void> all_done(loop, "cancel_all_tasks");
-    auto left = std::make_shared<std::size_t>(pending.size());
-    for (AnyTask& t : pending) {
-        t.state()->add_callback([all_done, left](detail::FutureBase&) {
-            if (--*left == 0) all_done.set_result();
-        }, "cancel_all_tasks");
-    }
-    loop.run_until_complete(all_done);
+    for (AnyTask& t : pending) loop.run_until_done(*t.state());
     for (AnyTask& t : pending)
         if (std::exception_ptr e = t.cancelled() ? nullptr : t.state()->exception())
             loop.call_exception_handler({"unhandled exception during run() shutdown", e, t.name()});

@@ -10,9 +10,6 @@
 /// Future, a timer Handle, then a Handle for the wake-up. sleep(0): a frame and one Handle.
 #pragma once
 
-#include <coroutine>
-#include <string>
-
 #include "task.hpp"
 
 namespace looplab::inline stage06 {
@@ -31,8 +28,7 @@ struct YieldToLoop {
 };
 } // namespace detail
 
-/// Suspends the calling task for `delay` of loop time; `delay <= 0` is a bare yield (see the file
-/// comment). Cancelling the sleeping task cancels the timer.
+/// Suspends the calling task for `delay` of loop time; `delay <= 0` is a bare yield (see the file comment).
 inline Coroutine<void> sleep(Duration delay) {
     if (delay <= Duration{0}) {
         co_await detail::YieldToLoop{};

@@ -1,6 +1,5 @@
 /// @file
-/// @brief EventLoop: a loop that knows nothing of coroutines. It runs callbacks: ready ones, due
-/// timers, and those of file descriptors that select() says are ready.
+/// @brief EventLoop: a loop that knows nothing of coroutines. It runs callbacks: ready, timed, fd-ready.
 ///
 /// **What this file adds: the split.** As in asyncio, the **loop** only runs callbacks, from a FIFO
 /// ready queue (call_soon), a timer heap (call_later) and an fd table (add_reader); a **Future** calls
@@ -15,16 +14,9 @@
 #pragma once
 
 #include <algorithm>
-#include <cstdint>
 #include <cstdio>
 #include <deque>
-#include <functional>
-#include <map>
-#include <memory>
-#include <optional>
-#include <string>
 #include <tuple>
-#include <vector>
 
 #include "errors.hpp"
 #include "handle.hpp"
@@ -56,8 +48,7 @@ public:
     ~EventLoop() { close(); }   ///< Closes the loop (see close()).
     [[nodiscard]] Duration time() const { return clock_.now(); }   ///< The clock's reading: loop time.
     [[nodiscard]] Tracer* tracer() const { return tracer_; }       ///< The tracer, or null.
-    /// True when a tracer is attached and on (test it before building detail strings).
-    [[nodiscard]] bool tracing() const { return tracer_ != nullptr && tracer_->on(); }
+    [[nodiscard]] bool tracing() const { return tracer_ != nullptr && tracer_->on(); }   ///< Worth building a note?
 
     /// Runs `callback` in the next iteration, after those scheduled before it (FIFO, C01); `name` is for reports.
     Handle call_soon(std::function<void()> callback, std::string name = "callback") {
@@ -142,25 +133,23 @@ public:
     /// Ends run_forever() after the current iteration; called before it, makes it run exactly one (C10).
     void stop() { stopping_ = true; }
     /// Runs the loop until `future` is done and returns its result (or rethrows its exception); throws
-    /// if stop() came first (C11). This and the next four need tasks: loop_tasks.hpp defines them.
-    template <typename T> T run_until_complete(Future<T> future);
-    /// The same for `main`, wrapped in a Task.
-    template <typename T> T run_until_complete(Coroutine<T> main);
+    /// if stop() came first (C11). The next five need Future or Task: loop_tasks.hpp defines them.
+    template <typename T> T run_until_complete(Future<T> future) { run_until_done(*future.state()); return future.result(); }
+    /// The same for a future of any type, without its result (run() waits for its leftover tasks so).
+    void run_until_done(detail::FutureBase& future);
+    template <typename T> T run_until_complete(Coroutine<T> main);   ///< The same for `main`, wrapped in a Task.
     /// Schedules `coro` as a Task: its first step runs in the next iteration (C22).
     template <typename T> Task<T> create_task(Coroutine<T> coro, std::string name = {});
     std::vector<AnyTask> all_tasks() const;   ///< The tasks not done yet, oldest first.
-    /// Drops every callback, timer and fd; destroys pending tasks, reporting each (C33). Idempotent (C12).
-    void close();
+    void close();   ///< Drops every callback, timer and fd; destroys pending tasks, reporting each (C33). Idempotent (C12).
     [[nodiscard]] bool is_closed() const { return closed_; }     ///< True after close().
     /// Replaces the exception handler (an empty function restores the default: print to stderr).
     void set_exception_handler(ExceptionHandler handler) { reporter_->handler = std::move(handler); }
     void call_exception_handler(const ErrorContext& ctx) const { reporter_->report(ctx); }   ///< Reports `ctx`.
-    /// Debug mode: report every callback or task step that runs for slow_callback_duration or more.
-    void set_debug(bool on) { debug_ = on; }
+    void set_debug(bool on) { debug_ = on; }   ///< Debug mode: report callbacks that run slow_callback_duration or more.
     [[nodiscard]] bool get_debug() const { return debug_; }   ///< Whether debug mode is on.
     Duration slow_callback_duration = std::chrono::milliseconds(100);   ///< asyncio's default: 0.1 s.
-    /// Timers due before now + resolution are run (C07). Defaults to 1 ns: a steady_clock tick.
-    void set_clock_resolution(Duration resolution) { resolution_ = resolution; }
+    void set_clock_resolution(Duration resolution) { resolution_ = resolution; }   ///< Timers due before now + it run (C07).
     [[nodiscard]] Duration clock_resolution() const { return resolution_; }   ///< See set_clock_resolution().
     [[nodiscard]] std::uint64_t iterations() const { return iterations_; }        ///< Iterations run so far.
     [[nodiscard]] std::size_t scheduled_timers() const { return timers_.size(); } ///< Timers in the heap.
@@ -251,7 +240,7 @@ private:
     std::uint64_t next_seq_ = 0;
     FdTable readers_, writers_;   // a reader and a writer of one fd share one selector entry (C52)
     bool running_ = false, stopping_ = false, closed_ = false, debug_ = false;
-    Duration resolution_{1};
+    Duration resolution_{1};   // 1 ns: a steady_clock tick
     std::uint64_t iterations_ = 0, heap_rebuilds_ = 0;
     // Pending tasks by number, held strongly (asyncio holds them weakly): an unreferenced task still runs.
     std::map<std::uint64_t, std::shared_ptr<detail::TaskBase>> tasks_;

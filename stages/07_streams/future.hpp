@@ -19,16 +19,9 @@
 
 #include <concepts>
 #include <coroutine>
-#include <cstdint>
-#include <functional>
-#include <memory>
-#include <optional>
-#include <stdexcept>
-#include <string>
 #include <type_traits>
 #include <typeinfo>
 #include <variant>
-#include <vector>
 
 #include "event_loop.hpp"
 
@@ -47,8 +40,7 @@ public:
     enum class State { Pending, Cancelled, Finished };   // the three states of the file comment
 
     FutureBase(EventLoop& loop, std::string name, bool is_task) : loop_(&loop), name_(std::move(name)), is_task_(is_task) {}
-    FutureBase(const FutureBase&) = delete;
-    FutureBase& operator=(const FutureBase&) = delete;
+    FutureBase(const FutureBase&) = delete;   // shared, never copied
     /// The C21 / C33 report: an exception nobody retrieved dies with its future.
     virtual ~FutureBase() {
         if (exception_ && !retrieved_)
@@ -83,7 +75,7 @@ public:
 
     /// The stored exception (null after a result); marks it retrieved. Throws like result() otherwise.
     std::exception_ptr exception() { return outcome("exception"); }
-    /// Marks the exception as looked at, so no report is made (gather does this for its children).
+    /// Marks the exception as looked at, so no report is made (gather and shield do this for their children).
     void mark_retrieved() { retrieved_ = true; }
 
     /// Registers `fn`, called with this future once it is done (through call_soon, also when it is done
@@ -108,11 +100,7 @@ public:
     }
 
 protected:
-    /// Leaves PENDING for `to`, and schedules the callbacks.
-    void finish(State to) {
-        state_ = to;
-        schedule_callbacks();
-    }
+    void finish(State to) { state_ = to; schedule_callbacks(); }   ///< Leaves PENDING; schedules the callbacks.
     /// Throws CancelledError when cancelled, InvalidStateError while pending; else returns the
     /// exception (null after a result), which now counts as retrieved.
     std::exception_ptr outcome(const char* what) {
@@ -123,7 +111,6 @@ protected:
     }
 
 private:
-
     struct Callback {
         CallbackId id;
         std::function<void(FutureBase&)> fn;
@@ -183,20 +170,11 @@ private:
 };
 
 /// The awaiter behind `co_await future`; suspending is a handshake with the Task, so task.hpp defines it.
-template <typename T>
-struct FutureAwaiter {
-    FutureState<T>* state;     // the co_await's operand: alive until the coroutine resumes
-    TaskBase* task = nullptr;  // set when we suspended
-
-    bool await_ready() const noexcept { return state->done(); }   // done: no suspension at all (C20)
-    void await_suspend(std::coroutine_handle<> waiting);         // registers the task's wake-up
-    T await_resume();                                             // the value, or an exception
-};
+template <typename T> struct FutureAwaiter;
 
 } // namespace detail
 
-/// A result that arrives later: pending, then finished (with a value or an exception) or cancelled.
-/// See the file comment. Copies share one future.
+/// A result that arrives later: pending, then finished or cancelled (see the file comment). Copies share it.
 /// @tparam T the result type; void for a future that only says "done".
 template <typename T>
 class Future {
@@ -212,8 +190,7 @@ public:
     [[nodiscard]] bool done() const { return state_->done(); }             ///< Finished or cancelled.
     [[nodiscard]] bool cancelled() const { return state_->cancelled(); }   ///< True once cancelled.
 
-    /// The value. Throws InvalidStateError while pending, CancelledError when cancelled, and the
-    /// stored exception when there is one (which then counts as retrieved).
+    /// The value. Throws InvalidStateError while pending, CancelledError if cancelled, or the stored exception.
     T result() const { return static_cast<T>(state_->result()); }
     /// The stored exception, or null when the future has a value; throws like result() otherwise.
     [[nodiscard]] std::exception_ptr exception() const { return state_->exception(); }
@@ -253,7 +230,7 @@ public:
     std::size_t remove_done_callback(CallbackId id) const { return state_->remove_callback(id) ? 1 : 0; }
 
     /// `co_await future` inside a task: the value, without suspending when done (C20).
-    detail::FutureAwaiter<T> operator co_await() const { return detail::FutureAwaiter<T>{state_.get(), nullptr}; }
+    detail::FutureAwaiter<T> operator co_await() const { return {state_.get()}; }
 
     /// The shared state (library code: tasks, gather, wait_for).
     [[nodiscard]] const std::shared_ptr<detail::FutureState<T>>& state() const { return state_; }

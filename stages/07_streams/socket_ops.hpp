@@ -48,6 +48,21 @@ inline std::span<char> recv_scratch() {
     static thread_local std::array<char, 256 * 1024> scratch;
     return scratch;
 }
+
+/// Removes the reader or writer a socket operation registered, however the operation's frame ends;
+/// but only while it is still ours (a replaced registration is cancelled, C52). sock_recv's guard,
+/// for writers too.
+struct FdRegistration {
+    EventLoop& loop;
+    int fd;
+    bool reader;   // else a writer
+    Handle handle;
+    ~FdRegistration() {
+        if (handle.cancelled()) return;   // replaced meanwhile: the fd is someone else's now
+        if (reader) loop.remove_reader(fd);
+        else loop.remove_writer(fd);
+    }
+};
 } // namespace detail
 
 /// What sock_accept() returns: the new connection (non-blocking, close-on-exec) and who it is.
@@ -100,7 +115,7 @@ inline Coroutine<void> sock_sendall(int sock, std::string data) {
             if (progress->sent == bytes.size()) state->set_result(std::monostate{});
         },
         "sock_sendall callback");
-    detail::FdRegistration registration(loop, sock, false, std::move(writer));
+    detail::FdRegistration registration{loop, sock, false, std::move(writer)};
     co_await all_sent;
 }
 
@@ -133,7 +148,7 @@ inline Coroutine<void> sock_connect(int sock, sockaddr_in address) {
             }   // still in progress: wait for the next writable turn
         },
         "sock_connect callback");
-    detail::FdRegistration registration(loop, sock, false, std::move(writer));
+    detail::FdRegistration registration{loop, sock, false, std::move(writer)};
     co_await connected;
 }
 
@@ -179,7 +194,7 @@ inline Coroutine<Accepted> sock_accept(int listener) {
             }
         },
         "sock_accept callback");
-    detail::FdRegistration registration(loop, listener, true, std::move(reader));
+    detail::FdRegistration registration{loop, listener, true, std::move(reader)};
     std::shared_ptr<Accepted> got = co_await ready;
     co_return std::move(*got);
 }

@@ -12,23 +12,15 @@
 ///     └──call_soon── future.set_result(v) ◀── add_done_callback(wake-up) ◀──┘
 /// ```
 /// **Cancellation** is a request, delivered as an exception at an await (C26-C30): a waiting task
-/// cancels its Future (a second cancel() only counts, C55); any other is marked, and its next step
-/// throws (before the first, none of the body runs, C23). It ends CANCELLED if that escapes, or if it
-/// returns still marked (C27).
+/// cancels its Future; any other is marked, and its next step throws (before the first, none of the
+/// body runs, C23). It ends CANCELLED if that escapes, or if it returns still marked (C27). New in
+/// stage 06: a task counts the requests; cancelling() says how many are pending and uncancel() takes
+/// one back (C29), so that timeout() can tell its own cancellation from someone else's.
 ///
 /// **What it leaves out.** Task groups, eager tasks, contextvars; the loop holds tasks strongly (asyncio
 /// weakly). **What it costs.** Per task one allocation (Future and engine), a map node and the frame;
 /// per step a Handle. A production runtime allocates frame and state together (stage 09).
 #pragma once
-
-#include <coroutine>
-#include <cstdint>
-#include <memory>
-#include <optional>
-#include <string>
-#include <type_traits>
-#include <utility>
-#include <vector>
 
 #include "coroutine.hpp"
 #include "future.hpp"
@@ -50,23 +42,19 @@ public:
     /// Task.cancel(): see the file comment.
     bool request_cancel(std::string message) {
         if (future().done()) return false;   // C28: cancel() on a done task returns false
-        ++num_cancels_requested_;
+        ++num_cancels_requested_;            // C55: a second request only counts, if the future is done
         if (fut_waiter_ && fut_waiter_->cancel(message)) return true;   // C26: cancel what we wait for
         must_cancel_ = true;                                            // C27: mark; the next step delivers it
         cancel_message_ = std::move(message);
         return true;
     }
-
-    /// Task.uncancel(): one request fewer, never below zero (C29).
+    /// Task.uncancel(): one request fewer, never below zero; at zero a pending mark is dropped (C29).
     int uncancel() {
         if (num_cancels_requested_ > 0 && --num_cancels_requested_ == 0) must_cancel_ = false;
         return num_cancels_requested_;
     }
     /// A new task: the loop holds it while it is pending, and its first step is scheduled (C22).
-    void start() {
-        loop_.tasks_.emplace(number_, self());
-        schedule_step();
-    }
+    void start() { loop_.tasks_.emplace(number_, self()); schedule_step(); }
 
     /// Called by a Future's awaiter: `waiting` is the (innermost) frame that awaits `fut`.
     void suspend_on(FutureBase& fut, std::coroutine_handle<> waiting) {
@@ -79,10 +67,7 @@ public:
     }
 
     /// Called by sleep(0): run the next step after everything already queued (C24).
-    void suspend_yield(std::coroutine_handle<> waiting) {
-        resume_point_ = waiting;
-        schedule_step();
-    }
+    void suspend_yield(std::coroutine_handle<> waiting) { resume_point_ = waiting; schedule_step(); }
     /// Called by awaiters as the coroutine resumes from `waited` (null for sleep(0)): deliver a cancel()
     /// that arrived while the task was not waiting (C27), unless the future's own CancelledError will (C55).
     void deliver_pending_cancel(FutureBase* waited) {
@@ -118,24 +103,18 @@ private:
         FutureBase& fut = future();
         if (fut.done()) return;
         if (loop_.tracing()) loop_.tracer()->resume(task_name());
-        if (must_cancel_ && !started_) {   // cancelled before its first step: none of the body runs (C23)
-            loop_.tasks_.erase(number_);   // the scheduled step still holds us
-            must_cancel_ = false;
-            destroy_frame();
-            fut.cancel_now(cancel_message_);
-            if (loop_.tracing()) loop_.tracer()->done(task_name(), "cancelled before its first step");
-            return;
+        if (started_ || !must_cancel_) {   // else cancelled before its first step: none of the body runs (C23)
+            started_ = true;
+            std::coroutine_handle<> frame = resume_point_ ? std::exchange(resume_point_, {}) : outer_;
+            loop_.current_task_ = this;
+            frame.resume();
+            loop_.current_task_ = nullptr;
+            if (!outer_.done()) {
+                if (loop_.tracing()) loop_.tracer()->suspend(task_name(), fut_waiter_ ? fut_waiter_->name() : "sleep(0): a bare yield");
+                return;
+            }
         }
-        started_ = true;
-        std::coroutine_handle<> frame = resume_point_ ? std::exchange(resume_point_, {}) : outer_;
-        loop_.current_task_ = this;
-        frame.resume();
-        loop_.current_task_ = nullptr;
-        if (!outer_.done()) {
-            if (loop_.tracing()) loop_.tracer()->suspend(task_name(), fut_waiter_ ? fut_waiter_->name() : "sleep(0): a bare yield");
-            return;
-        }
-        loop_.tasks_.erase(number_);
+        loop_.tasks_.erase(number_);   // the scheduled step still holds us until it returns
         finish_from_frame(std::exchange(must_cancel_, false), cancel_message_);
         destroy_frame();
         if (loop_.tracing() && fut.has_exception()) loop_.tracer()->error(task_name(), "an exception escaped");
@@ -148,7 +127,7 @@ private:
     std::coroutine_handle<> resume_point_{};   // the innermost frame that waits, if any
     std::shared_ptr<FutureBase> fut_waiter_;   // the future it waits for, if any
     bool must_cancel_ = false, started_ = false;
-    int num_cancels_requested_ = 0;
+    int num_cancels_requested_ = 0;   // cancel() requests not taken back by uncancel()
     std::string cancel_message_;
 };
 
@@ -184,74 +163,72 @@ private:
 /// The task whose step is running now, or null.
 inline TaskBase* running_task() { return running_loop != nullptr ? TaskBase::running(*running_loop) : nullptr; }
 
+/// `co_await future`: done, the value at once (C20); pending, the running task waits for it.
+template <typename T>
+struct FutureAwaiter {
+    FutureState<T>* state;     // the co_await's operand: alive until the coroutine resumes
+    TaskBase* task = nullptr;  // set when we suspended
+
+    bool await_ready() const noexcept { return state->done(); }
+    void await_suspend(std::coroutine_handle<> waiting) {
+        task = TaskBase::running(state->loop());
+        if (task == nullptr)
+            throw RuntimeError("co_await on a pending future outside a task: wrap the coroutine in a Task "
+                               "(create_task or run_until_complete)");
+        if (&task->future() == state) throw RuntimeError("Task cannot await on itself: " + task->task_name());   // C31
+        task->suspend_on(*state, waiting);
+    }
+    T await_resume() {
+        if (task != nullptr) task->deliver_pending_cancel(state);   // C27, C55
+        return static_cast<T>(state->result());   // for T = void, the cast drops the std::monostate
+    }
+};
+
 } // namespace detail
 
-/// A scheduled coroutine: a Future<T> whose result is the coroutine's. See the file comment.
+/// A scheduled coroutine: a Future<T> whose result and name ("Task-3" unless named) are the task's.
 template <typename T>
 class Task : public Future<T> {
 public:
     /// Wraps a task's state (create_task() makes tasks).
-    explicit Task(std::shared_ptr<detail::TaskState<T>> state) : Future<T>(state), task_(state.get()) {}
-
-    [[nodiscard]] const std::string& name() const { return task_->task_name(); }   ///< "Task-3" unless named.
-    [[nodiscard]] int cancelling() const { return task_->cancelling(); }   ///< Pending cancel() requests (C29).
-    int uncancel() const { return task_->uncancel(); }   ///< Takes one request back; returns how many remain.
+    explicit Task(std::shared_ptr<detail::TaskState<T>> state) : Future<T>(std::move(state)) {}
+    [[nodiscard]] int cancelling() const { return engine().cancelling(); }   ///< Pending cancel() requests (C29).
+    int uncancel() const { return engine().uncancel(); }   ///< Takes one request back; returns how many remain.
 private:
-    detail::TaskBase* task_;
+    detail::TaskBase& engine() const { return static_cast<detail::TaskState<T>&>(*this->state()); }
 };
 
 /// Any task, whatever its result type: what current_task() and all_tasks() return.
 class AnyTask {
 public:
     AnyTask() = default;   ///< No task.
-    /// Refers to a task (library code makes these).
-    AnyTask(std::shared_ptr<detail::FutureBase> state, detail::TaskBase* task) : state_(std::move(state)), task_(task) {}
+    /// Refers to the task whose Future is `state` (library code makes these).
+    explicit AnyTask(std::shared_ptr<detail::FutureBase> state) : state_(std::move(state)) {}
     /// From a typed task.
     template <typename T>
-    AnyTask(const Task<T>& task)   // NOLINT: implicit on purpose, a Task *is* an AnyTask
-        : state_(task.state()), task_(dynamic_cast<detail::TaskBase*>(task.state().get())) {}
+    AnyTask(const Task<T>& task) : state_(task.state()) {}   // NOLINT: implicit on purpose, a Task *is* an AnyTask
 
-    explicit operator bool() const { return task_ != nullptr; }                    ///< True for a task.
-    [[nodiscard]] const std::string& name() const { return task_->task_name(); }   ///< The task's name.
+    explicit operator bool() const { return state_ != nullptr; }                   ///< True for a task.
+    [[nodiscard]] const std::string& name() const { return state_->name(); }       ///< The task's name.
     [[nodiscard]] bool done() const { return state_->done(); }                     ///< Finished or cancelled.
     [[nodiscard]] bool cancelled() const { return state_->cancelled(); }           ///< Cancelled.
     bool cancel(std::string message = {}) const { return state_->cancel(std::move(message)); }   ///< See Task.
-    [[nodiscard]] int cancelling() const { return task_->cancelling(); }   ///< Pending cancel() requests.
-    int uncancel() const { return task_->uncancel(); }                     ///< Takes one request back.
+    [[nodiscard]] int cancelling() const { return engine().cancelling(); }   ///< Pending cancel() requests.
+    int uncancel() const { return engine().uncancel(); }                     ///< Takes one request back.
     /// The task's future, type-erased (library code).
     [[nodiscard]] const std::shared_ptr<detail::FutureBase>& state() const { return state_; }
-    friend bool operator==(const AnyTask& a, const AnyTask& b) { return a.task_ == b.task_; }   ///< Same task.
+    friend bool operator==(const AnyTask& a, const AnyTask& b) { return a.state_ == b.state_; }   ///< Same task.
 
 private:
+    detail::TaskBase& engine() const { return dynamic_cast<detail::TaskBase&>(*state_); }   // Future and engine: one object
     std::shared_ptr<detail::FutureBase> state_;
-    detail::TaskBase* task_ = nullptr;
 };
 
 /// The task whose step is running now; an empty AnyTask between steps or outside a loop (C32).
 inline AnyTask current_task() {
     detail::TaskBase* t = detail::running_task();
-    return t != nullptr ? AnyTask(t->future().shared_from_this(), t) : AnyTask();
+    return t != nullptr ? AnyTask(t->future().shared_from_this()) : AnyTask();
 }
-
-namespace detail {
-
-template <typename T>
-void FutureAwaiter<T>::await_suspend(std::coroutine_handle<> waiting) {
-    task = TaskBase::running(state->loop());
-    if (task == nullptr)
-        throw RuntimeError("co_await on a pending future outside a task: wrap the coroutine in a Task "
-                           "(create_task or run_until_complete)");
-    if (&task->future() == state) throw RuntimeError("Task cannot await on itself: " + task->task_name());   // C31
-    task->suspend_on(*state, waiting);
-}
-
-template <typename T>
-T FutureAwaiter<T>::await_resume() {
-    if (task != nullptr) task->deliver_pending_cancel(state);   // C27, C55
-    return static_cast<T>(state->result());   // for T = void, the cast drops the std::monostate
-}
-
-} // namespace detail
 
 /// Schedules `coro` as a Task on the running loop (asyncio.create_task).
 template <typename T>

@@ -1,9 +1,9 @@
 /// @file
-/// @brief The exceptions only the toolkit raises: QueueFull and QueueEmpty (queue.hpp), and the
-/// streams' IncompleteReadError and LimitOverrunError (streams.hpp).
+/// @brief The exceptions only the toolkit raises: TimeoutError (timeout.hpp, wait_for.hpp), QueueFull
+/// and QueueEmpty (queue.hpp), and the streams' IncompleteReadError and LimitOverrunError (streams.hpp).
 ///
-/// **What this file adds.** asyncio's names for what can go wrong in a Queue's `_nowait` forms
-/// (stage 06) and, new in this stage, in a StreamReader. They live apart from errors.hpp because the
+/// **What this file adds.** asyncio's names for a deadline that passed and for what can go wrong in a
+/// Queue's `_nowait` forms (stage 06) and, new in this stage, in a StreamReader. They live apart from errors.hpp because the
 /// core (stage 05) never raises them.
 ///
 /// IncompleteReadError: the stream ended before readexactly() or readuntil() got what it asked for;
@@ -21,6 +21,12 @@
 #include <utility>
 
 namespace looplab::inline stage07 {
+
+/// An operation ran out of time (timeout(), wait_for). Python's built-in TimeoutError.
+struct TimeoutError : std::runtime_error {
+    /// A timeout with an explanation.
+    explicit TimeoutError(const std::string& what = "timed out") : std::runtime_error(what) {}
+};
 
 /// Queue::put_nowait() on a full queue.
 class QueueFull : public std::runtime_error {
