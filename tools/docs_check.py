@@ -32,7 +32,8 @@ LEAKS = [
     ("en dash for --", re.compile(r"(?<![\w\u2013])\u2013(?=[a-z])")),
 ]
 # Listings: text inside these is code as written, not rendered prose.
-CODE_CLASSES = {"fragment", "line", "memproto", "memname"}
+CODE_CLASSES = {"fragment", "line", "memproto", "memname", "memItemLeft", "memItemRight",
+                "memTemplItemLeft", "memTemplItemRight", "paramtype", "paramname"}
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
         "track", "wbr"}
 
