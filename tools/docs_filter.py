@@ -232,8 +232,7 @@ def stage_extras(d):
     files += " &middot; " + source_link(os.path.join(d, "main.cpp"), "main.cpp")
     files += f" &middot; @ref {sid}_demos \"demos and their output\""
     top = ['<div class="stage-nav">',
-           nav_bar(order[i - 1] if i else None, order[i + 1]),
-           "",
+           nav_bar(order[i - 1] if i else None, order[i + 1]) + "<br>",
            f'<span class="stage-nav-files">Files of this stage: {files}</span>',
            "</div>", ""]
 
@@ -265,18 +264,33 @@ def stage_extras(d):
                 "(`make test` compares them).", ""]
         for py in sorted(set(twin.values())):
             end += [f"### python/{py} {{#{sid}_twin_{py[:-3]}}}", "",
-                    f"\\include{{lineno}} {os.path.basename(d)}/python/{py}", ""]
+                    f"\\verbinclude {os.path.basename(d)}/python/{py}", ""]
     return top, end
 
 
 def link_stage_files(lines, d):
-    """`loop.hpp`, `demos/x.cpp` and `detail::Name` in a stage's README link to that stage's code."""
-    defs = {}
-    for h in glob.glob(os.path.join(d, "*.hpp")):
-        for n, line in enumerate(open(h, encoding="utf-8"), 1):
-            m = re.match(r"\s*(?:template\s*<.*>\s*)?(?:class|struct)\s+(\w+)\b[^;]*$", line)
+    """`loop.hpp`, `demos/x.cpp`, `detail::Name` and `Name::member()` (Name in namespace detail) in a
+    stage's README link to that stage's code, a class or member at its line."""
+    # The engine's classes live in namespace detail, which has no pages: link them to their source.
+    defs = {}       # class name -> (header, line, its lines)
+    for h in sorted(glob.glob(os.path.join(d, "*.hpp"))):
+        body = open(h, encoding="utf-8").read().split("\n")
+        inside = False
+        for n, line in enumerate(body, 1):
+            if re.match(r"\s*namespace detail\s*\{", line):
+                inside = True
+            elif re.match(r"\}\s*//\s*namespace detail", line):
+                inside = False
+            m = inside and re.match(r"\s*(?:class|struct)\s+(\w+)\b[^;]*$", line)
             if m:
-                defs.setdefault(m.group(1), (h, n))
+                defs.setdefault(m.group(1), (h, n, body))
+
+    def member_line(cls, member):
+        h, n, body = defs[cls]
+        for k in range(n, len(body)):
+            if re.search(r"\b" + re.escape(member) + r"\s*\(", body[k]) and not body[k].lstrip().startswith("//"):
+                return k + 1
+        return n
 
     def link(m):
         span = m.group(0)
@@ -284,9 +298,11 @@ def link_stage_files(lines, d):
         path = os.path.join(d, body)
         if re.fullmatch(r"[\w/]+\.(hpp|cpp)", body) and os.path.isfile(path):
             return source_link(path, span)
-        dm = re.fullmatch(r"detail::(\w+)", body)
+        dm = re.fullmatch(r"(?:detail::)?(\w+)(?:::(\w+)\(\))?", body)
         if dm and dm.group(1) in defs:
-            return source_link(defs[dm.group(1)][0], span, defs[dm.group(1)][1])
+            cls, member = dm.groups()
+            line = member_line(cls, member) if member else defs[cls][1]
+            return source_link(defs[cls][0], span, line)
         return span
 
     out, fence = [], False
