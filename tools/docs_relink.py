@@ -10,6 +10,7 @@ name, the page and anchor of each), this script:
   name in stage NN, and points every link into another stage at the same name in stage
   NN (Class::member, else the one member of that name in stage NN); a name stage NN does not have
   loses its link rather than lead a student into the wrong stage;
+- draws the diagrams of docs/diagrams as scalable images, so a narrow page does not cut them off;
 - on each file and source page of a stage, titles it with its path (02_sleep_loop/loop.hpp, not
   loop.hpp) and adds a line back to its stage's page and the course map.
 
@@ -102,6 +103,17 @@ def main():
         text = re.sub(r'<a class="el" href="([^"]+)">(.*?)</a>', fix, text)
         text = re.sub(r"<code>([A-Za-z_][\w:]*)(\(\))?</code>", link, text)
         open(path, "w", encoding="utf-8").write(text)
+
+    # A diagram of docs/diagrams (\dotfile) comes in an <iframe scrolling="no"> of the drawing's own
+    # width, so a page narrower than the drawing cut it off. An <img> scales down to fit instead.
+    for page in os.listdir(root):
+        if page.endswith(".html") and 'src="dot_' in open(os.path.join(root, page), encoding="utf-8").read():
+            path = os.path.join(root, page)
+            text = re.sub(r'<iframe scrolling="no" frameborder="0" src="(dot_[^"]+\.svg)" width="(\d+)" '
+                          r'height="\d+">.*?</iframe>',
+                          r'<img class="diagram" src="\1" width="\2" alt="diagram"/>',
+                          open(path, encoding="utf-8").read(), flags=re.S)
+            open(path, "w", encoding="utf-8").write(text)
 
     for fpage, (stage, sub) in files.items():
         back = next((f'<a href="stage{stage}.html">{html.escape(titles[p])}</a>'
