@@ -167,7 +167,8 @@ _SOURCES = []
 
 def source_files():
     if not _SOURCES:
-        for pattern in ("common/include/**/*.hpp", "stages/**/*.hpp", "stages/**/*.cpp"):
+        for pattern in ("common/include/**/*.hpp", "stages/**/*.hpp", "stages/**/*.cpp",
+                        "exercises/**/*.hpp", "exercises/**/*.cpp"):
             _SOURCES.extend(p for p in glob.glob(os.path.join(ROOT, pattern), recursive=True)
                             if "/python/" not in p)
     return _SOURCES
@@ -190,7 +191,9 @@ def page_title(md):
 
 
 def demos_in_order(d):
-    """(name, deterministic) for each demo main.cpp registers, in the order the binary runs them."""
+    """The demos main.cpp registers, in the order the binary runs them, and the tour's demo."""
+    if not os.path.isfile(os.path.join(d, "main.cpp")):
+        return [], None
     with open(os.path.join(d, "main.cpp"), encoding="utf-8") as f:
         main = f.read()
     tour = re.search(r'set_tour\("([^"]+)"\)', main)
@@ -229,7 +232,8 @@ def stage_extras(d):
     i = order.index(sid)
     headers = sorted(glob.glob(os.path.join(d, "*.hpp")))
     files = " &middot; ".join(source_link(h, os.path.basename(h)) for h in headers)
-    files += " &middot; " + source_link(os.path.join(d, "main.cpp"), "main.cpp")
+    if os.path.isfile(os.path.join(d, "main.cpp")):
+        files += " &middot; " + source_link(os.path.join(d, "main.cpp"), "main.cpp")
     files += f" &middot; @ref {sid}_demos \"demos and their output\""
     top = ['<div class="stage-nav">',
            nav_bar(order[i - 1] if i else None, order[i + 1]) + "<br>",
@@ -262,6 +266,8 @@ def stage_extras(d):
         end += ["## The Python twins", "",
                 "Each is an asyncio program that prints exactly what its C++ demo prints "
                 "(`make test` compares them).", ""]
+        if os.path.isfile(os.path.join(d, "python", "README.md")):
+            end += [f"How they are written and run: @subpage {sid}_twins.", ""]
         for py in sorted(set(twin.values())):
             end += [f"### python/{py} {{#{sid}_twin_{py[:-3]}}}", "",
                     f"\\verbinclude {os.path.basename(d)}/python/{py}", ""]
@@ -362,6 +368,10 @@ def main():
         top, end = stage_extras(d)
         lines = link_stage_files(lines, d)
         lines = lines[:1] + [""] + top + lines[1:] + end
+    elif os.path.dirname(d) in STAGE_DIRS and path.endswith("/python/README.md") and "{#" not in lines[0]:
+        sid = stage_id(os.path.dirname(d))
+        lines[0] += f" {{#{sid}_twins}}"     # a subpage of the stage's page
+        lines[1:1] = ["", f'<div class="stage-nav">Part of @ref {sid} &middot; @ref index "course map"</div>']
     elif path == os.path.join(ROOT, "docs", "mainpage.md"):
         expanded = []
         for line in lines:
