@@ -50,6 +50,7 @@ def html_code(span):
     body = CODE_SPAN.fullmatch(span).group(2)
     body = body.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     body = body.replace("\\|", "|").replace("|", "\\|").replace("--", "\\--")
+    body = re.sub(r"\b([A-Za-z_]\w*)(?=\()", r"%\1", body)    # a message, not a link to run()
     return "<code>" + body + "</code>"
 
 

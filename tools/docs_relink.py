@@ -100,7 +100,7 @@ def main():
             return f'<code><a class="el" href="{target}">{c.group(1)}{c.group(2) or ""}</a></code>'
         path = os.path.join(root, page)
         text = open(path, encoding="utf-8").read()
-        text = re.sub(r'<a class="el" href="([^"]+)">(.*?)</a>', fix, text)
+        text = re.sub(r'<a class="el" href="([^"]+)"(?: title="[^"]*")?>(.*?)</a>', fix, text)
         text = re.sub(r"<code>([A-Za-z_][\w:]*)(\(\))?</code>", link, text)
         open(path, "w", encoding="utf-8").write(text)
 
