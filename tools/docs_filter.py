@@ -339,7 +339,9 @@ def more_pages():
     out = []
     for title, pattern in (("Exercises", "exercises/*/README.md"), ("Teaching pages", "docs/teaching/*.md")):
         found = sorted(glob.glob(os.path.join(ROOT, pattern)))
-        refs = [f"- @ref {pid}" for pid in (page_title(p)[1] for p in found) if pid]
+        # A page without {#id} is named by Doxygen after its path: md_exercises_01_name_README.
+        refs = [f"- @ref {page_title(p)[1] or 'md_' + re.sub(r'[^A-Za-z0-9_]', '_', os.path.relpath(p, ROOT)[:-3])}"
+                for p in found]
         if refs:
             out += [f"### {title}", ""] + refs + [""]
     return out or ["Exercises (`exercises/`) and lesson plans and handouts (`docs/teaching/`) are listed "

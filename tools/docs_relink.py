@@ -123,8 +123,8 @@ def main():
             if not os.path.isfile(path) or not back:
                 continue
             text = open(path, encoding="utf-8").read()
-            bar = (f'<div class="stage-nav">{html.escape(sub)}, part of {back} &middot; '
-                   '<a href="index.html">course map</a></div>')
+            bar = f'<div class="stage-nav">Part of {back} &middot; <a href="index.html">course map</a></div>'
+
             text = re.sub(r'(<div class="title">)([^<]*?)(</div>)',
                           lambda t: t.group(1) + html.escape(sub) + t.group(2)[len(os.path.basename(sub)):]
                           + t.group(3), text, count=1)
