@@ -7,8 +7,8 @@ Two kinds of problem, each reported with the page it is on:
          that page; external links do not end in punctuation (a colon or full stop taken into
          the address by the markdown autolinker).
   leaks  markup that reached the reader as text: a literal <tt>, Doxygen's internal ilinebr,
-         ** or a backtick left over from bold or a code span that was not rendered, a \\| escape
-         printed as is, and an en dash glued to a word where the source wrote an option such as
+         ** or a backtick left over from bold or a code span that was not rendered, a \\| or \\--
+         escape printed as is, and an en dash glued to a word where the source wrote an option such as
          --list (Doxygen turns "--" into an en dash outside code).
 
 Code listings (source views and fenced blocks) are exempt from the leak scan: there, ** and `
@@ -29,6 +29,7 @@ LEAKS = [
     ("stray **", re.compile(r"\*\*")),
     ("stray backtick", re.compile(r"`")),
     ("printed \\|", re.compile(r"\\\|")),
+    ("printed \\--", re.compile(r"\\--")),
     ("en dash for --", re.compile(r"(?<![\w\u2013])\u2013(?=[a-z])")),
 ]
 # Listings: text inside these is code as written, not rendered prose.

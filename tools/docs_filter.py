@@ -28,7 +28,7 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STAGE_DIRS = sorted(d for d in glob.glob(os.path.join(ROOT, "stages", "[0-9][0-9]_*"))
                     if os.path.isfile(os.path.join(d, "README.md")))
-CODE_SPAN = re.compile(r"(`+)(.+?)\1")
+CODE_SPAN = re.compile(r"(`+)(.+?)\1", re.S)     # a code span may run across a line break
 
 
 # ---------------------------------------------------------------------------------------------
@@ -90,45 +90,34 @@ def fix_heading(line):
     return m.group(1) + words + (m.group(3) or "")
 
 
-def quote_paragraphs(lines):
-    """Runs fix_quotes over each paragraph outside fenced blocks, line breaks kept."""
-    out, para, fence = [], [], False
+def fix_markdown(lines):
+    """Fixes a markdown file a paragraph at a time (a code span may run across a line break);
+    headings and table rows a line at a time; fenced blocks and Doxygen commands stay as written."""
+    out, para, fence = [], [], None
 
     def flush():
         if para:
-            out.extend(fix_quotes("\n".join(para)).split("\n"))
+            out.extend(fix_prose(fix_quotes("\n".join(para))).split("\n"))
             para.clear()
     for line in lines:
         s = line.lstrip()
-        if s.startswith("```") or s.startswith("~~~"):
+        if fence or s.startswith("```") or s.startswith("~~~"):
             flush()
-            fence = not fence
+            if fence and s.startswith(fence):
+                fence = None
+            elif not fence and (s.startswith("```") or s.startswith("~~~")):
+                fence = s[:3]
             out.append(line)
-        elif fence or not s or s.startswith("|") or s.startswith("\\"):
+        elif not s or re.match(r"#+\s", line) or s.startswith("|") or s.startswith("\\") or s.startswith("@"):
             flush()
-            out.append(fix_quotes(line) if s.startswith("|") and not fence else line)
+            if re.match(r"#+\s", line):
+                line = fix_heading(line)
+            elif s.startswith("|"):
+                line = fix_prose(fix_quotes(line), table=True)
+            out.append(line)      # a blank line, or a Doxygen command line (\dotfile ...)
         else:
             para.append(line)
     flush()
-    return out
-
-
-def fix_markdown(lines):
-    out, fence = [], None
-    for line in quote_paragraphs(lines):
-        s = line.lstrip()
-        if fence:
-            if s.startswith(fence):
-                fence = None
-        elif s.startswith("```") or s.startswith("~~~"):
-            fence = s[:3]
-        elif re.match(r"#+\s", line):
-            line = fix_heading(line)
-        elif s.startswith("\\") or s.startswith("@"):
-            pass                        # a Doxygen command line (\dotfile ...)
-        else:
-            line = fix_prose(line, table=s.startswith("|"))
-        out.append(line)
     return out
 
 
