@@ -6,7 +6,7 @@ Two kinds of problem, each reported with the page it is on:
   links  every local href and src names a file that exists, and every #anchor an id or name on
          that page; external links do not end in punctuation (a colon or full stop taken into
          the address by the markdown autolinker).
-  leaks  markup that reached the reader as text: a literal <tt>, Doxygen's internal ilinebr,
+  leaks  markup that reached the reader as text: a literal <tt> (or <b>, <code>, <details>), Doxygen's internal ilinebr,
          ** or a backtick left over from bold or a code span that was not rendered, a \\| or \\--
          escape printed as is, and an en dash glued to a word where the source wrote an option such as
          --list (Doxygen turns "--" into an en dash outside code).
@@ -25,6 +25,7 @@ from collections import Counter, defaultdict
 
 LEAKS = [
     ("literal <tt>", re.compile(r"</?tt>")),
+    ("literal HTML tag", re.compile(r"</?(b|code|details|summary)( [^>]*)?>")),
     ("ilinebr", re.compile(r"ilinebr")),
     ("stray **", re.compile(r"\*\*")),
     ("stray backtick", re.compile(r"`")),
