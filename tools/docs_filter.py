@@ -228,7 +228,7 @@ def stage_extras(d):
     top = ['<div class="stage-nav">',
            nav_bar(order[i - 1] if i else None, order[i + 1]) + "<br>",
            f'<span class="stage-nav-files">Files of this stage: {files}</span>',
-           "</div>", ""]
+           "</div>", "", "[TOC]", ""]
 
     names, tour = demos_in_order(d)
     twin = twins(d)
@@ -379,7 +379,8 @@ def main():
         order = book()
         pid = "bench" if "bench" in path else "conformance"
         i = order.index(pid)
-        bar = ['<div class="stage-nav">', nav_bar(order[i - 1], order[i + 1] if i + 1 < len(order) else None), "</div>", ""]
+        bar = ['<div class="stage-nav">', nav_bar(order[i - 1], order[i + 1] if i + 1 < len(order) else None), "</div>",
+               "", "[TOC]", ""]
         lines = lines[:1] + [""] + bar + lines[1:]
     print("\n".join(lines), end="")
 
