@@ -13,12 +13,15 @@ should read it. The files themselves stay plain markdown that reads well anywher
    - a bare address followed by ':' or '.' takes the punctuation into the link: written <...>.
 2. Navigation built from the stage folders, so a new stage needs no edit here:
    - each stage page gets a bar (previous stage, course map, next stage) and the list of its files,
-     each linked to its source view; its `file.hpp`, `demos/x.cpp` and `detail::Name` code spans
-     link to the source (the class at its line);
+     each linked to its source view, then a table of contents; its `file.hpp`, `demos/x.cpp`,
+     `detail::Name` and `Name::member()` (Name in namespace detail) link to the source, at the line;
    - at its end, its demos in the order the binary runs them: source, Python twin, and the output
-     the golden transcript fixes (tests/golden/NN_demo.txt), shown on the page;
-   - the course map (docs/mainpage.md) gets its table of stages, and its exercises and teaching
-     pages once exercises/ and docs/teaching/ exist.
+     the golden transcript fixes (tests/golden/NN_demo.txt), shown on the page; then the Python
+     twins, and their README as a subpage;
+   - bench and conformance follow the last stage in the same bar;
+   - the course map (docs/mainpage.md) gets its table of stages (@looplab_course_map), and its
+     exercises and teaching pages (@looplab_more_pages) once exercises/ and docs/teaching/ exist.
+   main.cpp and the demos get a file page (their opening comment), so their functions link somewhere.
 """
 import glob
 import os
