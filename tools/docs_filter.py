@@ -336,8 +336,8 @@ def more_pages():
                 for p in found]
         if refs:
             out += [f"### {title}", ""] + refs + [""]
-    return out or ["Exercises (`exercises/`) and lesson plans and handouts (`docs/teaching/`) are listed "
-                   "here as they are added."]
+    return out or ["Exercises (a task for each stage, with hints, a starter, a check and a solution) and "
+                   "teaching pages (lesson plans and handouts) are listed here as they are added."]
 
 
 def main():
