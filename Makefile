@@ -7,7 +7,8 @@
 #   make run STAGE=02 ARGS="sleepy --trace"   one stage binary with your arguments
 #   make test               unit tests, golden transcripts (CTest)
 #   make golden             rewrite tests/golden/ from the current demos; review with git diff
-#   make docs               the annotated-source site in build/docs/html/index.html
+#   make docs               the annotated-source site in build/docs/html/index.html, then its check
+#   make docs-check         only the check (tools/docs_check.py): every link resolves, no markup leaks
 #   make diff FROM=01 TO=02 what the next stage changed: a summary, then the headers, demos, tests
 #   make bench              benchmarks against asyncio and uvloop (Release build in build-bench/);
 #                           results in build/bench/ (results.json, results.md, *.png); QUICK=1: small sizes
@@ -41,7 +42,7 @@ DEPS_EXTRA = $(if $(findstring clang,$(CXX)),clang)
 CMAKE_FLAGS = -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DCMAKE_CXX_COMPILER=$(CXX) \
               -DLOOPLAB_WERROR=$(if $(WERROR),ON,OFF) -DLOOPLAB_SANITIZE=$(if $(SANITIZE),ON,OFF) $(CMAKE_EXTRA)
 
-.PHONY: all build deps configure run test golden docs diff bench clean
+.PHONY: all build deps configure run test golden docs docs-check diff bench clean
 
 all: build
 
@@ -80,6 +81,9 @@ golden: build
 docs: configure
 	@cmake --build $(BUILD) --target docs
 	@echo "looplab: open $(BUILD)/docs/html/index.html"
+
+docs-check:
+	@/usr/bin/python3 tools/docs_check.py $(BUILD)/docs/html
 
 # The benchmarks get a build directory of their own: Release at -O2, no sanitizers, no
 # tests, so a Debug build/ is left alone; only the programs it runs are built. Python, uvloop and

@@ -5,7 +5,8 @@
 set -euo pipefail
 
 # python3 runs stage 05's Python twins (tests twins/05_*: asyncio programs checked against the C++ demos).
-needed=(g++ make cmake doctest-dev libcli11-dev doxygen graphviz python3 "$@")
+# doxygen-awesome-css is the documentation site's theme (make docs).
+needed=(g++ make cmake doctest-dev libcli11-dev doxygen doxygen-awesome-css graphviz python3 "$@")
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
   echo "looplab: not a Debian system; make sure these are installed: ${needed[*]}"

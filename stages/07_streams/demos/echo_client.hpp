@@ -14,7 +14,7 @@ namespace looplab::inline stage07 {
 
 /// What one echo client did.
 struct ClientResult {
-    int round_trips = 0;
+    int round_trips = 0;       ///< lines sent and read back (whether each matched is in `ok`)
     std::uint64_t bytes = 0;   ///< sent, newlines included
     bool ok = false;           ///< every echo matched, and the server closed after we did
 };
