@@ -2,6 +2,8 @@
 // which the compiler builds from the same loop (generator.hpp).
 #include <doctest/doctest.h>
 
+#include "check_printing.hpp"
+
 #include <optional>
 #include <vector>
 

@@ -2,6 +2,8 @@
 // the co_yield the generator is suspended at, and returns what the generator yields next.
 #include <doctest/doctest.h>
 
+#include "check_printing.hpp"
+
 #include <optional>
 #include <string>
 #include <vector>

@@ -2,6 +2,10 @@
 // then through the loop, on the virtual clock: the heap must give exactly the schedule of the sorted list.
 #include <doctest/doctest.h>
 
+#include "check_printing.hpp"
+
+#include <chrono>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -22,6 +26,9 @@ struct Wake {
     std::string who;
     Duration at;
     bool operator==(const Wake&) const = default;
+    friend std::ostream& operator<<(std::ostream& out, const Wake& w) {
+        return out << w.who << "@" << std::chrono::duration<double>(w.at).count() << "s";
+    }
 };
 
 Coroutine<> sleeper(std::string name, std::vector<double> delays, const Clock* clock, std::vector<Wake>* log) {

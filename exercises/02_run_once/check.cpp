@@ -2,6 +2,10 @@
 // read exact instants and no check waits.
 #include <doctest/doctest.h>
 
+#include "check_printing.hpp"
+
+#include <chrono>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -16,6 +20,9 @@ struct Wake {
     std::string who;
     Duration at;
     bool operator==(const Wake&) const = default;
+    friend std::ostream& operator<<(std::ostream& out, const Wake& w) {
+        return out << w.who << "@" << std::chrono::duration<double>(w.at).count() << "s";
+    }
 };
 using Log = std::vector<Wake>;
 

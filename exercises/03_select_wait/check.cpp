@@ -2,6 +2,8 @@
 // and the real clock only where the point is that the loop waits (or does not) for real.
 #include <doctest/doctest.h>
 
+#include "check_printing.hpp"
+
 #include <chrono>
 #include <string>
 #include <thread>

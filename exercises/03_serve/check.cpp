@@ -1,6 +1,8 @@
 // Exercise 03_serve: the loop's phase 2 for one ready fd. Pipes and /dev/zero, on the virtual clock.
 #include <doctest/doctest.h>
 
+#include "check_printing.hpp"
+
 #include <fcntl.h>
 #include <string>
 #include <unistd.h>

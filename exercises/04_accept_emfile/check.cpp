@@ -3,6 +3,8 @@
 // for the EMFILE check (256 fds to fill, not thousands) and restored afterwards.
 #include <doctest/doctest.h>
 
+#include "check_printing.hpp"
+
 #include <cerrno>
 #include <string>
 #include <vector>

@@ -1,6 +1,8 @@
 // Exercise 04_connect: a non-blocking connect through the loop. Loopback only, virtual clock.
 #include <doctest/doctest.h>
 
+#include "check_printing.hpp"
+
 #include <cerrno>
 #include <netinet/in.h>
 #include <string>

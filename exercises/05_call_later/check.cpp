@@ -2,6 +2,8 @@
 // next deadline, so a 5-second timer costs no real time.
 #include <doctest/doctest.h>
 
+#include "check_printing.hpp"
+
 #include <string>
 #include <vector>
 

@@ -2,6 +2,8 @@
 // step() runs exactly one iteration of it.
 #include <doctest/doctest.h>
 
+#include "check_printing.hpp"
+
 #include <string>
 #include <vector>
 

@@ -2,6 +2,8 @@
 // "concurrently" shows as times: three children of 0.1, 0.2 and 0.3 s end at 0.3 s, not 0.6 s.
 #include <doctest/doctest.h>
 
+#include "check_printing.hpp"
+
 #include <stdexcept>
 #include <string>
 #include <tuple>

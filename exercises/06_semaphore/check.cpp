@@ -1,6 +1,8 @@
 // Exercise 06_semaphore: Semaphore's acquire and release. A loop on the virtual clock.
 #include <doctest/doctest.h>
 
+#include "check_printing.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>

@@ -2,6 +2,8 @@
 // 10-second body costs no real time and every instant below is exact.
 #include <doctest/doctest.h>
 
+#include "check_printing.hpp"
+
 #include <string>
 #include <vector>
 

@@ -2,6 +2,8 @@
 // other end of a non-blocking socketpair and chooses how the bytes are cut; a loop on the virtual clock.
 #include <doctest/doctest.h>
 
+#include "check_printing.hpp"
+
 #include <memory>
 #include <string>
 #include <string_view>

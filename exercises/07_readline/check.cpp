@@ -3,6 +3,8 @@
 // on the virtual clock.
 #include <doctest/doctest.h>
 
+#include "check_printing.hpp"
+
 #include <stdexcept>
 #include <string>
 #include <vector>
