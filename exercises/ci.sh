@@ -28,10 +28,10 @@ for dir in exercises/[0-9][0-9]_*/; do
     continue
   fi
   t1=$(now)
-  timeout 60 "$build/exercises/bin/$name-starter" > "$build/exercises/$name-starter.out" 2>&1
+  timeout 30 "$build/exercises/bin/$name-starter" > "$build/exercises/$name-starter.out" 2>&1
   s_status=$?
   t2=$(now)
-  timeout 60 "$build/exercises/bin/$name-solution" > "$build/exercises/$name-solution.out" 2>&1
+  timeout 30 "$build/exercises/bin/$name-solution" > "$build/exercises/$name-solution.out" 2>&1
   r_status=$?
   t3=$(now)
   s_fail=$(grep -c '^FAIL' "$build/exercises/$name-starter.out")

@@ -64,11 +64,11 @@ fi
 rm -f "$build/exercise.log"
 echo "looplab: running the check of $name"
 echo
-# No check waits on purpose: the clock is virtual. A check still running after 60 s is stuck, most
+# No check waits on purpose: the clock is virtual. A check still running after 30 s is stuck, most
 # likely in a loop that never ends.
-timeout 60 "$build/exercises/bin/$name-$variant"
+timeout 30 "$build/exercises/bin/$name-$variant"
 status=$?
 if [ $status -eq 124 ]; then
-  echo "looplab: the check was stopped after 60 s: something waits forever (a loop that never ends?)"
+  echo "looplab: the check was stopped after 30 s: something waits forever (a loop that never ends?)"
 fi
 [ $status -eq 0 ] || exit 1
