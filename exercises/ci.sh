@@ -14,7 +14,31 @@ secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 make --no-print-directory configure BUILD="$build" || exit 1
 cmake --build "$build" --target looplab_common looplab_exercise_main -j "${JOBS:-2}" > /dev/null || exit 1
 
+# A starter is the stage's file with stubs marked WRITE THIS; when the stage's file changes, the
+# starter must follow. Every difference between them must be a hunk that holds a WRITE THIS stub.
+# (Exercises that add a file of their own, with a solution/ folder, have nothing to follow.)
+drifted() {
+  local name=$1 stage file
+  stage=$(sed -n 's/^stage=//p' "exercises/$name/exercise.conf")
+  file=$(sed -n 's/^file=//p' "exercises/$name/exercise.conf")
+  [ -f "stages/$stage/$file" ] && [ ! -f "exercises/$name/solution/$file" ] || return 1
+  diff -U0 "stages/$stage/$file" "exercises/$name/starter/$file" | awk '
+    /^@@/ { if (open && !stub) bad = 1; open = 1; stub = 0; next }
+    /^\+.*WRITE THIS/ { stub = 1 }
+    END { if (open && !stub) bad = 1; exit bad ? 0 : 1 }'
+}
+
 bad=0
+for dir in exercises/[0-9][0-9]_*/; do
+  name=$(basename "$dir")
+  if drifted "$name"; then
+    echo "$name: the starter differs from the stage's file outside its WRITE THIS stubs (the stage changed?):"
+    conf_stage=$(sed -n 's/^stage=//p' "$dir/exercise.conf"); conf_file=$(sed -n 's/^file=//p' "$dir/exercise.conf")
+    diff -U0 "stages/$conf_stage/$conf_file" "$dir/starter/$conf_file" | head -n 40
+    bad=1
+  fi
+done
+
 printf '%-22s %8s %12s %12s  %s\n' exercise compile "starter run" "solution run" verdict
 for dir in exercises/[0-9][0-9]_*/; do
   name=$(basename "$dir")

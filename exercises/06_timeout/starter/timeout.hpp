@@ -59,6 +59,7 @@ Coroutine<T> timeout_at(Duration when, Coroutine<T> body) {
     co_return co_await body;   // (never reached: makes this function a coroutine, as the real one is)
 }
 
+/// timeout_at(now + delay, body): see the file comment.
 template <typename T>
 Coroutine<T> timeout(Duration delay, Coroutine<T> body) {
     return timeout_at(get_running_loop().time() + delay, std::move(body));
