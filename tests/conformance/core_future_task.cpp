@@ -12,6 +12,8 @@
 using namespace looplab;
 using conformance_test::FrameCheck;
 using conformance_test::LoopFixture;
+using conformance_test::catch_cancel;
+using conformance_test::stubborn;
 
 TEST_CASE("C15 a new future is pending - result() then is an error - setting twice is an error") {
     LoopFixture f;
@@ -222,18 +224,6 @@ TEST_CASE("C25 a task waiting for a future resumes one iteration after the futur
     CHECK(t.result() == 5);
 }
 
-namespace {
-Coroutine<int> catch_cancel(Future<int> fut, std::vector<std::string>* log) {
-    try {
-        co_await fut;
-    } catch (const CancelledError& e) {
-        log->push_back("caught: " + e.message());
-        throw;
-    }
-    co_return 0;
-}
-} // namespace
-
 TEST_CASE("C26 cancel() on a task waiting for a future cancels that future - the coroutine sees it later") {
     LoopFixture f;
     Future<int> fut(f.loop);
@@ -299,17 +289,6 @@ TEST_CASE("C27 a task that is not waiting is marked - its next step throws the c
     CHECK(t2.done());
     CHECK(t2.cancelled());
 }
-
-namespace {
-Coroutine<std::string> stubborn(Future<int> fut) {
-    try {
-        co_await fut;
-    } catch (const CancelledError&) {
-        co_return "refused to die";
-    }
-    co_return "normal";
-}
-} // namespace
 
 TEST_CASE("C28 cancellation is a request: a task that catches it ends normally - cancel() on a done task is false") {
     LoopFixture f;

@@ -128,5 +128,24 @@ inline Coroutine<int> fail_after(double d, std::string what) {
     co_await sleep(d);
     throw std::runtime_error(what);
 }
+// Two ways to meet a cancellation while waiting for `fut`: log its message and let it go on, or
+// swallow it and return (cancellation is a request).
+inline Coroutine<int> catch_cancel(Future<int> fut, std::vector<std::string>* log) {
+    try {
+        co_await fut;
+    } catch (const CancelledError& e) {
+        log->push_back("caught: " + e.message());
+        throw;
+    }
+    co_return 0;
+}
+inline Coroutine<std::string> stubborn(Future<int> fut) {
+    try {
+        co_await fut;
+    } catch (const CancelledError&) {
+        co_return "refused to die";
+    }
+    co_return "normal";
+}
 
 } // namespace conformance_test

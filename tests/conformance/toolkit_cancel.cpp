@@ -10,26 +10,8 @@
 
 using namespace looplab;
 using conformance_test::LoopFixture;
-
-namespace {
-Coroutine<std::string> stubborn(Future<int> fut) {
-    try {
-        co_await fut;
-    } catch (const CancelledError&) {
-        co_return "refused to die";
-    }
-    co_return "normal";
-}
-Coroutine<int> catch_cancel(Future<int> fut, std::vector<std::string>* log) {
-    try {
-        co_await fut;
-    } catch (const CancelledError& e) {
-        log->push_back("caught: " + e.message());
-        throw;
-    }
-    co_return 0;
-}
-} // namespace
+using conformance_test::catch_cancel;
+using conformance_test::stubborn;
 
 TEST_CASE("C29 cancelling() counts the requests - uncancel() decrements, never below zero") {
     LoopFixture f;
