@@ -11,6 +11,7 @@
 
 using namespace looplab;
 using conformance_test::LoopFixture;
+using conformance_test::catch_cancel;   // logs "caught: MESSAGE" and lets the CancelledError go on
 using conformance_test::step;
 
 namespace {
@@ -36,16 +37,6 @@ Coroutine<int> outer(Future<int> fut, std::vector<std::string>* log) {
 Coroutine<void> log_when_done(Future<int> fut, std::vector<std::string>* log) {
     co_await fut;
     log->push_back("task");
-}
-
-Coroutine<int> catch_cancel(Future<int> fut, std::vector<std::string>* log) {
-    try {
-        co_await fut;
-    } catch (const CancelledError& e) {
-        log->push_back("caught: " + e.message());
-        throw;
-    }
-    co_return 0;
 }
 
 Coroutine<int> cancel_self_then_await(Future<int> fut) {
