@@ -2,7 +2,8 @@
 # CI for the exercises: every check must FAIL on its starter and PASS on its reference solution (a check
 # that cannot fail is a defect). Builds both binaries of each exercise (one compile each, sharing
 # looplab_common and the check's main with the rest of BUILD), runs them, and prints a table with the
-# compile and run time of each. Exit 0 only if every exercise behaves.
+# compile and run time of each. First it checks that every starter is still its stage's file but for
+# the WRITE THIS stubs. Exit 0 only if every exercise behaves.
 #   exercises/ci.sh [BUILD]      (make variables such as WERROR=1 JOBS=2 pass through the environment)
 set -uo pipefail
 cd "$(dirname "$0")/.."
