@@ -13,6 +13,8 @@
 #   make bench              benchmarks against asyncio and uvloop (Release build in build-bench/);
 #                           results in build/bench/ (results.json, results.md, *.png); QUICK=1: small sizes
 #   make clean              remove build directories
+#   make exercise           list the exercises; EX=02_heap: build and run that exercise's check on
+#                           your file in mywork/02_heap/ (SOLUTION=1: on the reference solution)
 #
 # Variables: BUILD (build directory), CXX (compiler), BUILD_TYPE, SANITIZE=1, WERROR=1, JOBS;
 # TARGETS (build only these CMake targets); for bench: QUICK=1, BENCH_BUILD (its build directory),
@@ -31,6 +33,9 @@ BENCH_ARGS ?=
 TARGETS    ?=
 BENCH_BUILD ?= build-bench
 BENCH_OUT  ?= build/bench
+EX         ?=
+SOLUTION   ?=
+STARTER    ?=
 
 # Sanitizer builds need clang++ (see CMakeLists.txt: GCC's ASan breaks symmetric transfer).
 ifeq ($(origin CXX),default)
@@ -42,7 +47,7 @@ DEPS_EXTRA = $(if $(findstring clang,$(CXX)),clang)
 CMAKE_FLAGS = -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DCMAKE_CXX_COMPILER=$(CXX) \
               -DLOOPLAB_WERROR=$(if $(WERROR),ON,OFF) -DLOOPLAB_SANITIZE=$(if $(SANITIZE),ON,OFF) $(CMAKE_EXTRA)
 
-.PHONY: all build deps configure run test golden docs docs-check diff bench clean
+.PHONY: all build deps configure run test golden docs docs-check diff bench clean exercise
 
 all: build
 
@@ -100,6 +105,11 @@ bench:
 # the Python twins and the stage's tests; moved files are followed as renames.
 diff:
 	@tools/stage_diff.sh $(FROM) $(TO)
+
+# exercises/run.sh: with no EX, the list; with EX, that exercise's check (exercises/README.md).
+# STARTER=1 runs it on the untouched starter (it must fail: exercises/ci.sh checks that for all).
+exercise:
+	@exercises/run.sh $(BUILD) "$(EX)" $(if $(SOLUTION),solution,$(if $(STARTER),starter,mine))
 
 clean:
 	rm -rf build build-* build.configure.log
