@@ -190,16 +190,16 @@ int main(int argc, char** argv) {
     int messages = 100;
     int size = 1024;
     double timeout = 120;
-    app.add_option("--port", port, "The server's port on 127.0.0.1")->check(CLI::Range(1, 65535))->required();
+    app.add_option("--port", port, "The server's port on 127.0.0.1")->check(looplab::number(1, 65535))->required();
     app.add_option("--pid", pid, "The server's process id, whose CPU time is read from /proc/PID/stat (0: do not)")
-        ->check(CLI::Range(0L, 1L << 30))
+        ->check(looplab::number(0L, 1L << 30))
         ->capture_default_str();
-    app.add_option("--clients,-c", clients, "Concurrent clients")->check(CLI::Range(1, 5000))->capture_default_str();
+    app.add_option("--clients,-c", clients, "Concurrent clients")->check(looplab::number(1, 5000))->capture_default_str();
     app.add_option("--messages,-m", messages, "Measured round trips per client")
-        ->check(CLI::Range(1, 100000000))
+        ->check(looplab::number(1, 100000000))
         ->capture_default_str();
-    app.add_option("--size", size, "Bytes per message")->check(CLI::Range(1, 1 << 20))->capture_default_str();
-    app.add_option("--timeout", timeout, "Give up after this many seconds")->check(CLI::Range(1.0, 3600.0))->capture_default_str();
+    app.add_option("--size", size, "Bytes per message")->check(looplab::number(1, 1 << 20))->capture_default_str();
+    app.add_option("--timeout", timeout, "Give up after this many seconds")->check(looplab::number(1.0, 3600.0))->capture_default_str();
     if (auto code = looplab::bench::parse(app, argc, argv)) return *code;
 
     using namespace looplab;

@@ -135,14 +135,16 @@ int main(int argc, char** argv) {
     int n = 0;
     std::uint64_t seed = 1;
     auto* spawn_cmd = app.add_subcommand("spawn", "N tasks that each await sleep(0) once, gathered; tasks per second");
-    spawn_cmd->add_option("--n,-n", n, "How many tasks")->check(CLI::Range(1, 100000000))->required();
+    spawn_cmd->add_option("--n,-n", n, "How many tasks")->check(looplab::number(1, 100000000))->required();
     auto* timers_cmd = app.add_subcommand("timers", "N sleepers with seeded deadlines in [0, 100 ms); CPU time");
-    timers_cmd->add_option("--n,-n", n, "How many sleepers")->check(CLI::Range(1, 100000000))->required();
-    timers_cmd->add_option("--seed", seed, "The SplitMix64 seed of the deadlines")->capture_default_str();
+    timers_cmd->add_option("--n,-n", n, "How many sleepers")->check(looplab::number(1, 100000000))->required();
+    timers_cmd->add_option("--seed", seed, "The SplitMix64 seed of the deadlines")
+        ->check(looplab::number<std::uint64_t>(0, UINT64_MAX))
+        ->capture_default_str();
     auto* pingpong_cmd = app.add_subcommand("pingpong", "two tasks, two Queues, M round trips; round trips per second");
-    pingpong_cmd->add_option("--n,-n", n, "How many round trips (M)")->check(CLI::Range(1, 1000000000))->required();
+    pingpong_cmd->add_option("--n,-n", n, "How many round trips (M)")->check(looplab::number(1, 1000000000))->required();
     auto* memory_cmd = app.add_subcommand("memory", "N tasks pending on one Event; resident bytes per task");
-    memory_cmd->add_option("--n,-n", n, "How many tasks")->check(CLI::Range(1, 100000000))->required();
+    memory_cmd->add_option("--n,-n", n, "How many tasks")->check(looplab::number(1, 100000000))->required();
     if (auto code = looplab::bench::parse(app, argc, argv)) return *code;
 
     using namespace looplab;

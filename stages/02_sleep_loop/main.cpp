@@ -8,10 +8,10 @@ int main(int argc, char** argv) {
     StageOptions opts;
     CLI::App& cli = app.cli();
     cli.add_option("--tasks", opts.tasks, "How many sleepers (sleepy: 5; scaling: the largest N, 10000)")
-        ->check(CLI::Range(1, 100000));
-    cli.add_option("--steps", opts.steps, "How many sleeps each (sleepy: 5; scaling: 3)")->check(CLI::Range(1, 1000));
+        ->check(number(1, 100000));
+    cli.add_option("--steps", opts.steps, "How many sleeps each (sleepy: 5; scaling: 3)")->check(number(1, 1000));
     cli.add_option("--delay", opts.delay, "Seconds per sleep (sleepy, nested)")
-        ->check(CLI::Range(0.0, 10.0))
+        ->check(number(0.0, 10.0))
         ->capture_default_str();
     cli.add_option("--queue", "The timer queue: list (sorted again on every insert) or heap")
         ->check(CLI::IsMember({"list", "heap"}))
