@@ -18,9 +18,9 @@ int main(int argc, char** argv) {
         ->each([&opts](const std::string& kind) { opts.queue = kind == "list" ? QueueKind::List : QueueKind::Heap; })
         ->default_str("heap");
 
-    app.add({"sleepy", "5 coroutines x 5 sleeps of 0.1 s finish in 0.5 s, not 2.5 s",
+    app.add({"sleepy", "sleepers side by side finish in one sleeper's time, not in the sum of all sleeps",
              [&](DemoContext& ctx) { demo_sleepy(ctx, opts); }});
-    app.add({"nested", "sleep() awaits two half sleeps: events pass up, results and errors pass down",
+    app.add({"nested", "sleep() awaits two half sleeps: events go to the loop, results and errors to the awaiter",
              [&](DemoContext& ctx) { demo_nested(ctx, opts); }});
     app.add({"scaling", "the loop's own time per resume: sorted list vs heap as N grows",
              [&](DemoContext& ctx) { demo_scaling(ctx, opts); }, /*deterministic=*/false});

@@ -32,7 +32,7 @@ int main(int argc, char** argv) {
 
     app.add({"recv", "a client receives 32 KiB from an in-process server, beside /dev/urandom and a sleeper",
              [&](DemoContext& ctx) { demo_recv(ctx, opts); }, /*deterministic=*/false});
-    app.add({"echo", "one echo server and 20 clients on one thread, every byte checked",
+    app.add({"echo", "one echo server and its clients (--clients, 20) on one thread, every byte checked",
              [&](DemoContext& ctx) { demo_echo(ctx, opts); }});
     app.add({"ugly", "the retry loops spelled out: every EAGAIN and EINPROGRESS as it happens",
              [&](DemoContext& ctx) { demo_ugly(ctx, opts); }, /*deterministic=*/false});
