@@ -108,9 +108,19 @@ Coroutine<void> waiter(Event* event, long* done) {
     *done += 1;
 }
 
-Coroutine<void> memory(int n, Result* r) {
+// What the waiters share. It lives in main(), not in memory()'s frame, because the tasks can outlive
+// that frame: if create_task() throws (bad_alloc at a large N), memory() ends at once, but the tasks
+// made so far are still waiting until run() cancels them, and a cancelled waiter unlinks itself from
+// the Event it waits on. An Event in memory()'s frame would be gone by then, and the unlinking a
+// double free. The lesson: whatever a task waits on must outlive the task, not only its creator.
+struct Waiting {
     Event event;
     long done = 0;
+};
+
+Coroutine<void> memory(int n, Waiting* shared, Result* r) {
+    Event& event = shared->event;
+    long& done = shared->done;
     std::vector<Task<void>> tasks;
     tasks.reserve(static_cast<std::size_t>(n));
     const long base_kb = bench::status_kb("VmRSS");
@@ -153,11 +163,12 @@ int main(int argc, char** argv) {
     r.json.add("workload", workload).add("impl", "stage07").add("n", n);
     if (workload == "timers") r.json.add("seed", static_cast<long long>(seed));
     RealClock clock;
+    Waiting waiting;   // outlives the run and every task in it (see memory())
     try {
         if (workload == "spawn") run(spawn(n, &r), clock);
         if (workload == "timers") run(timers(n, seed, &r), clock);
         if (workload == "pingpong") run(pingpong(n, &r), clock);
-        if (workload == "memory") run(memory(n, &r), clock);
+        if (workload == "memory") run(memory(n, &waiting, &r), clock);
     } catch (const std::exception& e) {
         r.check(false, std::string("the run threw: ") + e.what());
     }
