@@ -3,7 +3,8 @@
 #
 #   make                    build everything into build/ (binaries in build/bin/)
 #   make deps               install missing Debian packages (apt-get update, then apt-get install)
-#   make run                the guided tour: every stage's default demo, in order
+#   make run                the guided tour: every stage's default demo, in order (builds only the
+#                           stage binaries; the tests and benchmarks wait for make test, make bench)
 #   make run STAGE=02 ARGS="sleepy --trace"   one stage binary with your arguments
 #   make test               unit tests, golden transcripts (CTest)
 #   make golden             rewrite tests/golden/ from the current demos; review with git diff
@@ -65,6 +66,8 @@ build: configure
 	@echo "looplab: building in $(BUILD)/ with $(CXX) ($(BUILD_TYPE)$(if $(SANITIZE),$(comma) ASan+UBSan))"
 	@cmake --build $(BUILD) -j $(JOBS) $(if $(TARGETS),--target $(TARGETS))
 
+# The tour and the transcripts need only the stage binaries (the CMake target `stages`).
+run golden: TARGETS := stages
 run: build
 ifeq ($(STAGE),)
 	@tools/tour.sh $(BUILD)/bin
