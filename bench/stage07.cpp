@@ -112,7 +112,8 @@ Coroutine<void> waiter(Event* event, long* done) {
 // that frame: if create_task() throws (bad_alloc at a large N), memory() ends at once, but the tasks
 // made so far are still waiting until run() cancels them, and a cancelled waiter unlinks itself from
 // the Event it waits on. An Event in memory()'s frame would be gone by then, and the unlinking a
-// double free. The lesson: whatever a task waits on must outlive the task, not only its creator.
+// use after free (AddressSanitizer reports it in Event::wait(); without it, a double free). The
+// lesson: whatever a task waits on must outlive the task, not only its creator.
 struct Waiting {
     Event event;
     long done = 0;
