@@ -22,7 +22,7 @@
 #include <system_error>
 #include <unistd.h>
 
-#include <CLI/CLI.hpp>
+#include "looplab/cli.hpp"
 
 #include "looplab/fd.hpp"
 #include "looplab/net.hpp"
@@ -45,7 +45,7 @@ inline std::optional<int> parse(CLI::App& app, int argc, const char* const* argv
 inline void add_serve_option(CLI::App& app, int& port) {
     app.add_option("--serve", port, "Serve on 127.0.0.1:PORT (0: a free port) until SIGINT or SIGTERM; the first "
                                      "line printed is 'listening on 127.0.0.1:PORT'")
-        ->check(CLI::Range(0, 65535))
+        ->check(looplab::number(0, 65535))
         ->required();
 }
 

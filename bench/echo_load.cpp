@@ -12,7 +12,10 @@
 // ticks of every thread of the server) read before and after the measured round trips. Round trips
 // per second and the generator's own CPU time are printed beside it.
 //
-// A run is bounded: --timeout seconds after the start it gives up and says how far it got.
+// A run is bounded: --timeout seconds after the start it gives up and says how far it got, whatever
+// the server does: connects are non-blocking (a server that never accepts fills its backlog, and a
+// blocking connect would then wait for minutes), and the deadline is checked on every turn, not only
+// when a turn is idle (a server that trickles a byte at a time is never idle).
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -66,19 +69,41 @@ public:
         }
     }
 
-    // Connects every client (blocking connects: the kernel completes them from the listen backlog).
-    void connect_all(std::uint16_t port) {
+    // Connects every client, or throws when `deadline` (wall seconds) passes first. Non-blocking
+    // connects: EINPROGRESS, then the socket turns writable and SO_ERROR says how it went.
+    void connect_all(std::uint16_t port, double deadline) {
         const sockaddr_in address = looplab::loopback_address(port);
+        int pending = 0;
         for (Client& c : clients_) {
             c.sock = looplab::tcp_socket();
-            if (::connect(c.sock.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) < 0) fail("connect");
+            looplab::set_nonblocking(c.sock.get());
             const int one = 1;
             if (::setsockopt(c.sock.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0) fail("setsockopt(TCP_NODELAY)");
-            looplab::set_nonblocking(c.sock.get());
+            const bool done = ::connect(c.sock.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0;
+            if (!done && errno != EINPROGRESS) fail("connect");
+            c.writing = !done;   // still connecting: wait for EPOLLOUT
             epoll_event ev{};
-            ev.events = EPOLLIN;
+            ev.events = done ? EPOLLIN : EPOLLIN | EPOLLOUT;
             ev.data.ptr = &c;
             if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, c.sock.get(), &ev) < 0) fail("epoll_ctl");
+            pending += done ? 0 : 1;
+        }
+        std::vector<epoll_event> events(clients_.size());
+        while (pending > 0) {
+            if (bench_time() > deadline)
+                throw std::runtime_error("timed out connecting: " + std::to_string(clients_.size() - static_cast<std::size_t>(pending)) +
+                                         " of " + std::to_string(clients_.size()) + " clients connected");
+            const int n = wait(events, deadline);
+            for (int i = 0; i < n; ++i) {
+                Client& c = *static_cast<Client*>(events[static_cast<std::size_t>(i)].data.ptr);
+                if (!c.writing) continue;
+                int error = 0;
+                socklen_t len = sizeof error;
+                if (::getsockopt(c.sock.get(), SOL_SOCKET, SO_ERROR, &error, &len) < 0) fail("getsockopt(SO_ERROR)");
+                if (error != 0) throw std::system_error(error, std::generic_category(), "connect");
+                want(c, EPOLLIN);
+                --pending;
+            }
         }
     }
 
@@ -95,12 +120,8 @@ public:
         }
         std::vector<epoll_event> events(clients_.size());
         while (busy > 0) {
-            const int n = ::epoll_wait(epoll_.get(), events.data(), static_cast<int>(events.size()), 100);
-            if (n < 0) {
-                if (errno == EINTR) continue;
-                fail("epoll_wait");
-            }
-            if (n == 0 && bench_time() > deadline) return completed;
+            if (bench_time() > deadline) return completed;
+            const int n = wait(events, deadline);
             for (int i = 0; i < n; ++i) {
                 Client& c = *static_cast<Client*>(events[static_cast<std::size_t>(i)].data.ptr);
                 if (events[static_cast<std::size_t>(i)].events & EPOLLOUT) send_rest(c);
@@ -122,6 +143,15 @@ public:
 
 private:
     static double bench_time() { return looplab::bench::wall_seconds(); }
+
+    // One epoll_wait, for at most 100 ms and never past the deadline; 0 events after EINTR.
+    int wait(std::vector<epoll_event>& events, double deadline) {
+        const double left_ms = (deadline - bench_time()) * 1000.0;
+        const int timeout_ms = left_ms <= 0 ? 0 : left_ms >= 100 ? 100 : static_cast<int>(left_ms) + 1;
+        const int n = ::epoll_wait(epoll_.get(), events.data(), static_cast<int>(events.size()), timeout_ms);
+        if (n < 0 && errno != EINTR) fail("epoll_wait");
+        return n < 0 ? 0 : n;
+    }
 
     void start_message(Client& c) {
         fill(c.message, c.id, c.sent_messages);
@@ -190,16 +220,16 @@ int main(int argc, char** argv) {
     int messages = 100;
     int size = 1024;
     double timeout = 120;
-    app.add_option("--port", port, "The server's port on 127.0.0.1")->check(CLI::Range(1, 65535))->required();
+    app.add_option("--port", port, "The server's port on 127.0.0.1")->check(looplab::number(1, 65535))->required();
     app.add_option("--pid", pid, "The server's process id, whose CPU time is read from /proc/PID/stat (0: do not)")
-        ->check(CLI::Range(0L, 1L << 30))
+        ->check(looplab::number(0L, 1L << 30))
         ->capture_default_str();
-    app.add_option("--clients,-c", clients, "Concurrent clients")->check(CLI::Range(1, 5000))->capture_default_str();
+    app.add_option("--clients,-c", clients, "Concurrent clients")->check(looplab::number(1, 5000))->capture_default_str();
     app.add_option("--messages,-m", messages, "Measured round trips per client")
-        ->check(CLI::Range(1, 100000000))
+        ->check(looplab::number(1, 100000000))
         ->capture_default_str();
-    app.add_option("--size", size, "Bytes per message")->check(CLI::Range(1, 1 << 20))->capture_default_str();
-    app.add_option("--timeout", timeout, "Give up after this many seconds")->check(CLI::Range(1.0, 3600.0))->capture_default_str();
+    app.add_option("--size", size, "Bytes per message")->check(looplab::number(1, 1 << 20))->capture_default_str();
+    app.add_option("--timeout", timeout, "Give up after this many seconds")->check(looplab::number(1.0, 3600.0))->capture_default_str();
     if (auto code = looplab::bench::parse(app, argc, argv)) return *code;
 
     using namespace looplab;
@@ -208,7 +238,7 @@ int main(int argc, char** argv) {
     const double start = bench::wall_seconds();
     try {
         Load load(clients, size);
-        load.connect_all(static_cast<std::uint16_t>(port));
+        load.connect_all(static_cast<std::uint16_t>(port), start + timeout);
         // The warm-up round trip of every client: not measured.
         if (load.run(1, start + timeout) != clients) return bench::report(json, false, "the warm-up round trips timed out");
 

@@ -41,8 +41,10 @@ int main(int argc, char** argv) {
     app.add_option("--queue", queue, "The timer queue: list (sorted again on every insert) or heap")
         ->check(CLI::IsMember({"list", "heap"}))
         ->capture_default_str();
-    app.add_option("--tasks,-n", tasks, "How many sleepers")->check(CLI::Range(1, 10000000))->capture_default_str();
-    app.add_option("--seed", seed, "The SplitMix64 seed of the deadlines")->capture_default_str();
+    app.add_option("--tasks,-n", tasks, "How many sleepers")->check(looplab::number(1, 10000000))->capture_default_str();
+    app.add_option("--seed", seed, "The SplitMix64 seed of the deadlines")
+        ->check(looplab::number<std::uint64_t>(0, UINT64_MAX))
+        ->capture_default_str();
     if (auto code = bench::parse(app, argc, argv)) return *code;
 
     RealClock clock;

@@ -108,9 +108,20 @@ Coroutine<void> waiter(Event* event, long* done) {
     *done += 1;
 }
 
-Coroutine<void> memory(int n, Result* r) {
+// What the waiters share. It lives in main(), not in memory()'s frame, because the tasks can outlive
+// that frame: if create_task() throws (bad_alloc at a large N), memory() ends at once, but the tasks
+// made so far are still waiting until run() cancels them, and a cancelled waiter unlinks itself from
+// the Event it waits on. An Event in memory()'s frame would be gone by then, and the unlinking a
+// use after free (AddressSanitizer reports it in Event::wait(); without it, a double free). The
+// lesson: whatever a task waits on must outlive the task, not only its creator.
+struct Waiting {
     Event event;
     long done = 0;
+};
+
+Coroutine<void> memory(int n, Waiting* shared, Result* r) {
+    Event& event = shared->event;
+    long& done = shared->done;
     std::vector<Task<void>> tasks;
     tasks.reserve(static_cast<std::size_t>(n));
     const long base_kb = bench::status_kb("VmRSS");
@@ -135,14 +146,16 @@ int main(int argc, char** argv) {
     int n = 0;
     std::uint64_t seed = 1;
     auto* spawn_cmd = app.add_subcommand("spawn", "N tasks that each await sleep(0) once, gathered; tasks per second");
-    spawn_cmd->add_option("--n,-n", n, "How many tasks")->check(CLI::Range(1, 100000000))->required();
+    spawn_cmd->add_option("--n,-n", n, "How many tasks")->check(looplab::number(1, 100000000))->required();
     auto* timers_cmd = app.add_subcommand("timers", "N sleepers with seeded deadlines in [0, 100 ms); CPU time");
-    timers_cmd->add_option("--n,-n", n, "How many sleepers")->check(CLI::Range(1, 100000000))->required();
-    timers_cmd->add_option("--seed", seed, "The SplitMix64 seed of the deadlines")->capture_default_str();
+    timers_cmd->add_option("--n,-n", n, "How many sleepers")->check(looplab::number(1, 100000000))->required();
+    timers_cmd->add_option("--seed", seed, "The SplitMix64 seed of the deadlines")
+        ->check(looplab::number<std::uint64_t>(0, UINT64_MAX))
+        ->capture_default_str();
     auto* pingpong_cmd = app.add_subcommand("pingpong", "two tasks, two Queues, M round trips; round trips per second");
-    pingpong_cmd->add_option("--n,-n", n, "How many round trips (M)")->check(CLI::Range(1, 1000000000))->required();
+    pingpong_cmd->add_option("--n,-n", n, "How many round trips (M)")->check(looplab::number(1, 1000000000))->required();
     auto* memory_cmd = app.add_subcommand("memory", "N tasks pending on one Event; resident bytes per task");
-    memory_cmd->add_option("--n,-n", n, "How many tasks")->check(CLI::Range(1, 100000000))->required();
+    memory_cmd->add_option("--n,-n", n, "How many tasks")->check(looplab::number(1, 100000000))->required();
     if (auto code = looplab::bench::parse(app, argc, argv)) return *code;
 
     using namespace looplab;
@@ -151,11 +164,12 @@ int main(int argc, char** argv) {
     r.json.add("workload", workload).add("impl", "stage07").add("n", n);
     if (workload == "timers") r.json.add("seed", static_cast<long long>(seed));
     RealClock clock;
+    Waiting waiting;   // outlives the run and every task in it (see memory())
     try {
         if (workload == "spawn") run(spawn(n, &r), clock);
         if (workload == "timers") run(timers(n, seed, &r), clock);
         if (workload == "pingpong") run(pingpong(n, &r), clock);
-        if (workload == "memory") run(memory(n, &r), clock);
+        if (workload == "memory") run(memory(n, &waiting, &r), clock);
     } catch (const std::exception& e) {
         r.check(false, std::string("the run threw: ") + e.what());
     }

@@ -1,6 +1,6 @@
 # Python twins: a stage's deterministic demos redone in asyncio (stages/NN_name/python/). A twin passes
 # when it prints exactly what the C++ demo prints with `--clock virtual --quiet --color never`: the
-# banner and the event lines, in the same order, with the same virtual times. So a test here fails
+# event lines (no banner: --quiet prints results only), in the same order, with the same virtual times. So a test here fails
 # whenever the C++ loop and asyncio schedule the same program differently (or a twin drifts from its
 # demo).
 #

@@ -1,8 +1,11 @@
 #include "looplab/cli.hpp"
 
+#include <cerrno>
+#include <cstring>
 #include <exception>
 #include <fstream>
 #include <iostream>
+#include <sys/stat.h>
 #include <system_error>
 #include <unistd.h>
 
@@ -50,6 +53,19 @@ std::optional<int> StageApp::parse(int argc, const char* const* argv) {
         return code == 0 ? 0 : 2;
     }
 
+    // With several demos, --trace-json FILE writes FILE.DEMO.json for each. That only makes sense
+    // for a file name: for an existing device or directory (/dev/stdout, /dev/full, /tmp) it would
+    // create new files beside it, so we refuse before any demo runs.
+    const bool several = options_.demo.empty() && demos_.size() > 1;
+    struct stat st{};
+    if (several && !options_.trace_json.empty() && ::stat(options_.trace_json.c_str(), &st) == 0 &&
+        !S_ISREG(st.st_mode)) {
+        std::cerr << "--trace-json: " << options_.trace_json
+                  << " is not a regular file; with several demos each writes FILE.DEMO.json, so give a file "
+                     "name, or name one demo\nRun with --help for more information.\n";
+        return 2;
+    }
+
     std::ostream& out = *out_;
     if (options_.list) {
         std::size_t width = 0;
@@ -94,7 +110,12 @@ int StageApp::run_one(const Demo& demo, bool several) {
     tracer.keep_events(options_.timeline || !options_.trace_json.empty());
     DemoContext ctx{*clock, tracer, narrator, options_};
 
-    narrator.banner(demo.name, demo.summary);
+    // --quiet is results only: no banner. With several demos one line still names each, so their
+    // results can be told apart.
+    if (!options_.quiet)
+        narrator.banner(demo.name, demo.summary);
+    else if (several)
+        out << "demo: " << demo.name << '\n';
     try {
         demo.run(ctx);
     } catch (const std::exception& e) {
@@ -109,15 +130,18 @@ int StageApp::run_one(const Demo& demo, bool several) {
             const auto dot = path.rfind(".json");
             path = (dot == std::string::npos ? path : path.substr(0, dot)) + "." + demo.name + ".json";
         }
+        errno = 0;
         std::ofstream file(path);
         file << tracer.chrome_json();
+        file.flush();   // so that a full device (ENOSPC) fails here, where we can say so
         if (!file) {
-            std::cerr << binary_ << ": cannot write trace to " << path << '\n';
+            std::cerr << binary_ << ": cannot write trace to " << path
+                      << (errno != 0 ? std::string(": ") + std::strerror(errno) : std::string()) << '\n';
             return 1;
         }
         out << "trace written to " << path << " (open it in Perfetto or chrome://tracing)\n";
     }
-    out << '\n';
+    if (!options_.quiet || several) out << '\n';   // the gap before the next demo's banner
     return 0;
 }
 

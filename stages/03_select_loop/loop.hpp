@@ -5,8 +5,9 @@
 /// bytes from a pipe would have had to read() and block everybody. Here the loop keeps a second
 /// table beside its timers, fd -> the coroutine waiting to read from it, and waits for both with one
 /// system call: select() sleeps until one of the fds is readable *or* the timeout runs out, and the
-/// timeout is the time left until the earliest deadline. Redis's ae.c and Python's selectors are
-/// this same loop.
+/// timeout is the time left until the earliest deadline. Redis's ae.c and asyncio's selector event
+/// loop (BaseSelectorEventLoop, on the selectors module's wrappers of these system calls) are this
+/// same loop.
 ///
 /// One turn of the loop (run_once()) now has three phases:
 ///  1. wait: select() over the waiting fds, with the time to the earliest deadline as its timeout
@@ -281,8 +282,11 @@ private:
         const std::size_t want = std::min(read_chunk, reader.amount - reader.data.size());
         const std::size_t had = reader.data.size();
         reader.data.resize(had + want);
-        // select() said readable, so this read() returns at once: with bytes, 0 at end of file, or
-        // an error. It never waits, even on an fd in blocking mode.
+        // select() said readable, so this read() usually returns at once: bytes, 0 at end of file, or
+        // an error. Not always: a regular file is always "readable", yet reading it waits for the disk
+        // (see the README), and select(2)'s BUGS section warns that readiness can vanish before the
+        // read (a packet dropped for a bad checksum), when a blocking fd would wait. Stage 04 makes
+        // every fd non-blocking for that reason; here a non-blocking fd's EAGAIN is handled below.
         const ssize_t got = ::read(fd, reader.data.data() + had, want);
         stats_.reads += 1;
         if (got < 0) {

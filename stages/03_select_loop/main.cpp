@@ -7,10 +7,10 @@ int main(int argc, char** argv) {
     StageApp app("03-select-loop", "Stage 03: a select loop - one select() waits for the next deadline and for fds at once");
     StageOptions opts;
     CLI::App& cli = app.cli();
-    cli.add_option("--tasks", opts.tasks, "How many tickers (blocking: 3)")->check(CLI::Range(1, 100));
-    cli.add_option("--steps", opts.steps, "How many ticks each (urandom: 5; blocking: 8)")->check(CLI::Range(1, 1000));
+    cli.add_option("--tasks", opts.tasks, "How many tickers (blocking: 3)")->check(number(1, 100));
+    cli.add_option("--steps", opts.steps, "How many ticks each (urandom: 5; blocking: 8)")->check(number(1, 1000));
     cli.add_option("--delay", opts.delay, "Seconds between ticks (urandom, blocking)")
-        ->check(CLI::Range(0.0, 10.0))
+        ->check(number(0.0, 10.0))
         ->capture_default_str();
     cli.add_option("--queue", "The timer queue: list (sorted again on every insert) or heap")
         ->check(CLI::IsMember({"list", "heap"}))

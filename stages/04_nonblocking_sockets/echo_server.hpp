@@ -30,7 +30,7 @@
 ///    spare again. A new connection whose fd is at or above FD_SETSIZE, which select() cannot watch,
 ///    is refused the same way. Each refusal is a log line; the connections already open carry on.
 ///
-/// **What it leaves out.** Timeouts (an idle client holds its socket until it closes: stage 05's
+/// **What it leaves out.** Timeouts (an idle client holds its socket until it closes: stage 06's
 /// wait_for), a connection limit of its own below the fd limit, graceful draining at shutdown (the
 /// server's owner stops the loop, and destroying the loop's tasks closes every socket).
 ///

@@ -38,7 +38,7 @@
 /// **What it leaves out.** More than one reader (or writer) per fd: a second one is refused, as in
 /// stage 03. Fds from FD_SETSIZE (1024) up, refused with a clear error before any FD_SET(); poll()
 /// and epoll (a later stage) have no such limit, and select() is O(highest fd) per call, which is
-/// why epoll exists. Cancelling a task that waits, and timeouts on I/O: stage 05.
+/// why epoll exists. Cancelling a task that waits: stage 05; timeouts on I/O: stage 06.
 ///
 /// **What it costs.** Per turn: building two fd_sets (O(waiting fds)), one select() system call, and
 /// scanning both tables for the ready fds; per resume, as in stage 02: one heap removal and one

@@ -28,10 +28,11 @@
 /// Errors that are real (ECONNRESET: the peer reset the connection; EPIPE: it is gone and we wrote)
 /// raise std::system_error naming the call and the fd. SIGPIPE, which the kernel would otherwise send
 /// to a process that writes to a dead socket (and which kills it), is suppressed per call with
-/// MSG_NOSIGNAL, and for the whole process by ignore_sigpipe() (common/net.hpp), as asyncio does.
+/// MSG_NOSIGNAL, and for the whole process by ignore_sigpipe() (common/net.hpp), as the CPython
+/// interpreter does at start-up for every Python program, asyncio or not.
 ///
-/// **What it leaves out.** Timeouts (a recv() that waits forever for a silent peer: stage 05's
-/// wait_for), buffering and readline() (stage 05's streams), and the demo's own narration of each
+/// **What it leaves out.** Timeouts (a recv() that waits forever for a silent peer: stage 06's
+/// wait_for), buffering and readline() (stage 07's streams), and the demo's own narration of each
 /// EAGAIN (demos/ugly.cpp spells the loops out with print statements). The fd must be non-blocking:
 /// on a blocking socket the "try" would wait, and freeze every other task.
 ///

@@ -8,7 +8,10 @@ int main(int argc, char** argv) {
     StageApp app("06-toolkit",
                  "Stage 06: the toolkit - gather, timeouts, shield, Lock, Event, Semaphore and Queue, built on Future and Task");
     StageOptions opts;
-    app.cli().add_option("--seed", opts.seed, "Seed of the random numbers (chain, queue, random-int)")->capture_default_str();
+    app.cli()
+        .add_option("--seed", opts.seed, "Seed of the random numbers (chain, queue, random-int)")
+        ->check(number<std::uint64_t>(0, UINT64_MAX))
+        ->capture_default_str();
     app.add({"restaurant", "one waiter, three customers: 16 min one table at a time, 10 min gathered", demo_restaurant});
     app.add({"random-int", "three coroutines draw seeded random integers until each beats its threshold, gathered",
              [&](DemoContext& ctx) { demo_random_int(ctx, opts); }});

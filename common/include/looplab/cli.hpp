@@ -8,6 +8,9 @@
 ///
 /// Exit codes: 0 when every demo ran; 1 when a demo failed (the error is printed, naming the demo);
 /// 2 for a bad command line (CLI11's own message). `--help` exits 0.
+///
+/// Every number option, here and in the benchmark programs, is checked by number(min, max): CLI11
+/// alone would read `0x50` as hex, `010` as octal and `nan` as a number within every range.
 #pragma once
 
 #include <functional>
@@ -22,9 +25,28 @@
 #include "looplab/clock.hpp"
 #include "looplab/color.hpp"
 #include "looplab/narration.hpp"
+#include "looplab/numbers.hpp"
 #include "looplab/trace.hpp"
 
 namespace looplab {
+
+/// The check of a number option: `->check(number(0.0, 10.0))`. T must be the option's type. It reads
+/// the text with parse_decimal() (decimal only, finite, in [min, max]) and hands CLI11 the number
+/// written back in plain decimal, so CLI11's own conversion cannot read it another way. A refusal
+/// is CLI11's ValidationError: "--delay: 'nan' is not a number; ...", and exit code 2. `bound`, if
+/// given, says where the range comes from, after an out-of-range refusal.
+template <class T>
+CLI::Validator number(T min, T max, std::string bound = {}) {
+    return CLI::Validator(
+        [min, max, bound](std::string& text) {
+            T value{};
+            std::string why = parse_decimal(text, value, min, max);
+            if (why.empty()) text = decimal_text(value);
+            if (!bound.empty() && why.find("out of range") != std::string::npos) why += " (" + bound + ")";
+            return why;
+        },
+        "NUMBER in [" + decimal_text(min) + ", " + decimal_text(max) + "]");
+}
 
 /// The shared options, as parsed.
 struct Options {

@@ -23,8 +23,8 @@ public:
     /// pointers) when `quiet`.
     Narrator(std::ostream& out, bool color, bool quiet);
 
-    /// The banner that opens a demo: its name and one line saying what it shows. Shown even when
-    /// quiet, so a transcript of several demos stays readable.
+    /// The banner that opens a demo: its name and one line saying what it shows. StageApp leaves it
+    /// out under --quiet.
     void banner(std::string_view name, std::string_view summary);
     /// A section heading inside a demo.
     void heading(std::string_view text);

@@ -27,7 +27,8 @@ std::uint16_t local_port(int fd);
 UniqueFd tcp_socket();
 
 /// Makes writes to a closed socket fail with EPIPE instead of killing the process with SIGPIPE.
-/// Every program that writes to sockets wants this; asyncio does the same at start-up.
+/// Every program that writes to sockets wants this. The CPython interpreter ignores SIGPIPE at
+/// start-up for every Python program, asyncio or not, which is why Python sees BrokenPipeError.
 void ignore_sigpipe();
 
 } // namespace looplab

@@ -21,8 +21,8 @@ struct StageOptions {
 
 /// Five coroutines, five sleeps of 0.1 s each, done in 0.5 s.
 void demo_sleepy(DemoContext& ctx, const StageOptions& opts);
-/// The sleep() helper awaits two half sleeps: events pass up through nested coroutines; results
-/// and exceptions pass down.
+/// The sleep() helper awaits two half sleeps: events pass up through nested coroutines to the loop;
+/// results and exceptions go back to the awaiting coroutine.
 void demo_nested(DemoContext& ctx, const StageOptions& opts);
 /// The loop's own time per resume, sorted list against heap, as N grows.
 void demo_scaling(DemoContext& ctx, const StageOptions& opts);

@@ -1,7 +1,7 @@
 // Demo `nested`: coroutines awaiting coroutines. sleep() is a helper coroutine that awaits two
 // half_sleep() coroutines, each of which awaits one Sleep event; the loop never hears of either
-// helper, only of the Sleep events they pass up. Then the other direction: a helper's return value
-// and a helper's exception travel *down* to the coroutine that awaits it. Last, an exception nobody
+// helper, only of the Sleep events they pass up. Then what a helper ends with: its return value and
+// its exception go back up one level, to the coroutine that awaits it, not to the loop. Last, an exception nobody
 // catches stops the loop, naming the task, and every frame is still destroyed.
 #include <stdexcept>
 #include <string>
@@ -80,7 +80,7 @@ void demo_nested(DemoContext& ctx, const StageOptions& opts) {
     }
     say.line("loop done; " + frames.line());
 
-    say.heading("Results and exceptions pass down");
+    say.heading("Results and exceptions go back to the awaiting coroutine");
     say.say("count_sheep() returns a value to the coroutine that awaits it, and an exception escaping "
             "unreliable_alarm() is raised at the co_await in the awaiting coroutine, which catches "
             "it. Python's await does both.");

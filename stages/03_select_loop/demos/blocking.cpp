@@ -9,7 +9,9 @@
 namespace looplab::inline stage03 {
 
 namespace {
-// Ticks on a fixed schedule (start + k * delay), and says how late each tick ran.
+// Ticks on a fixed schedule (start + k * delay), and says how late each tick ran. The absolute
+// deadlines are why the late ticks come in a burst: asyncio's relative sleep(delay) would shift
+// them instead.
 Coroutine<> ticker(std::string name, int steps, Duration delay, const Clock* clock, Narrator* say) {
     const Duration start = clock->now();
     for (int step = 1; step <= steps; ++step) {
@@ -55,7 +57,12 @@ void demo_blocking(DemoContext& ctx, const StageOptions& opts) {
 
     say.gap();
     say.say("Every tick due during that second ran late, in a burst, the moment the blocker returned. "
-            "That is what cooperative multitasking means: a coroutine runs until it awaits, and "
+            "The burst comes from the tickers' absolute deadlines (start + step x delay): every tick that "
+            "fell due meanwhile is due at once, so they all catch up together. asyncio's "
+            "sleep(delay) is relative (now + delay): there each ticker would run once, late, and its "
+            "later ticks would keep their spacing, shifted, with no burst. "
+            "Either way nobody ran during that second. That is what cooperative multitasking means: a "
+            "coroutine runs until it awaits, and "
             "nothing can take the thread away from it, not the loop, not the timers, not select(). "
             "The loop is only ever as responsive as its slowest step between two co_awaits. So in a "
             "coroutine you await (Sleep, not a sleeping call; Read, not a blocking read), and work that "

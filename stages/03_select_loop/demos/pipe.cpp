@@ -25,7 +25,7 @@ Coroutine<> ticker(std::string name, int steps, Duration delay, const Clock* clo
 }
 
 // Read waits for `amount` bytes, so the child writes fixed-size lines and the reader asks for one
-// line at a time. (A real line protocol needs readline(), which stage 05's streams provide.)
+// line at a time. (A real line protocol needs readline(), which stage 07's streams provide.)
 Coroutine<> line_reader(std::string name, int fd, const Clock* clock, Narrator* say) {
     while (true) {
         std::string line = co_await Read{fd, line_size};
