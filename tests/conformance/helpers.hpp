@@ -86,12 +86,22 @@ inline int events(const Tracer& trace, TraceKind kind, const std::string& who, c
     return n;
 }
 
+// The selector a traced loop watches fds with: select(), or the run's choice in a stage that lets a
+// run choose (stage 08: tests/CMakeLists.txt runs its conformance tests on each selector).
+inline std::unique_ptr<Selector> test_selector() {
+#ifdef LOOPLAB_STAGE_CHOOSES_SELECTOR
+    return make_selector();
+#else
+    return std::make_unique<SelectSelector>();
+#endif
+}
+
 // A loop fixture whose tracer keeps every event.
 struct TracedLoop {
     std::vector<ErrorContext> reports;
     VirtualClock clock;
     Tracer trace{clock};
-    EventLoop loop{clock, std::make_unique<SelectSelector>(), &trace};
+    EventLoop loop{clock, test_selector(), &trace};
     TracedLoop() {
         trace.keep_events(true);
         loop.set_exception_handler([this](const ErrorContext& ctx) { reports.push_back(ctx); });
