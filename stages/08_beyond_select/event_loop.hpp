@@ -8,20 +8,26 @@
 /// callback cannot starve I/O. Under the virtual clock, waiting is a jump to the next deadline; with
 /// nothing ready, no timer and no fd the loop throws where asyncio would hang.
 ///
-/// **What it leaves out.** Signals, subprocesses, threads. **What it costs.** A Handle per callback,
-/// an O(log n) push per timer, a clock reading and an O(highest fd) select() per iteration. A
-/// production loop (stage 09) makes no Handle nobody can cancel and skips select() when it can.
+/// **Stage 08: other threads.** call_soon_threadsafe() is the one method another thread may call
+/// (threadsafe_queue.hpp); run_in_executor() builds on it (executor.hpp).
+///
+/// **What it leaves out.** Subprocesses. **What it costs.** A Handle per callback, an O(log n) push
+/// per timer, a clock reading and a selector call per iteration. A production loop (stage 09) makes
+/// no Handle nobody can cancel and skips the selector call when it can.
 #pragma once
 
 #include <algorithm>
 #include <cstdio>
 #include <deque>
 #include <tuple>
+#include <type_traits>
 
 #include "errors.hpp"
 #include "handle.hpp"
 #include "looplab/trace.hpp"
 #include "epoll_selector.hpp"
+#include "thread_pool.hpp"
+#include "threadsafe_queue.hpp"
 
 namespace looplab::inline stage08 {
 
@@ -43,7 +49,11 @@ public:
     /// A loop on `clock` (which must outlive it), watching fds with `selector` (epoll unless told), tracing to `tracer`.
     explicit EventLoop(Clock& clock, std::unique_ptr<Selector> selector = make_selector(),
                        Tracer* tracer = nullptr)
-        : clock_(clock), selector_(std::move(selector)), tracer_(tracer) {}
+        : clock_(clock), selector_(std::move(selector)), tracer_(tracer) {
+        // The loop's own reader: a thread's write makes the eventfd readable (call_soon_threadsafe).
+        add_reader(incoming_.fd(), [this] { for (auto& h : incoming_.take()) ready_.push_back(std::move(h)); },
+                   "wake-up (call_soon_threadsafe)");
+    }
     EventLoop(const EventLoop&) = delete;   // it owns its callbacks
     ~EventLoop() { close(); }   ///< Closes the loop (see close()).
     [[nodiscard]] Duration time() const { return clock_.now(); }   ///< The clock's reading: loop time.
@@ -80,6 +90,17 @@ public:
     Handle add_writer(int fd, std::function<void()> callback, std::string name = "writer") {
         return add_fd_callback(false, fd, std::move(callback), std::move(name));
     }
+    /// call_soon() for other threads, the only method they may call. The callbacks run on the loop's
+    /// thread, in the next iteration, in the order each thread called. RuntimeError once closed.
+    Handle call_soon_threadsafe(std::function<void()> callback, std::string name = "callback") {
+        auto h = std::make_shared<detail::HandleState>(std::move(callback), std::move(name));
+        incoming_.push(h);
+        return Handle(std::move(h));
+    }
+    /// Runs `fn()` on a worker thread of the default executor; the Future completes on the loop's thread.
+    template <typename F> Future<std::invoke_result_t<F&>> run_in_executor(F fn);   // executor.hpp
+    /// The default executor's size, before its first use (asyncio's: min(32, CPUs + 4); looplab's: 4).
+    void set_default_executor_workers(int workers) { executor_workers_ = workers; }
     bool remove_reader(int fd) { return remove_fd_callback(true, fd); }    ///< Returns whether there was one.
     bool remove_writer(int fd) { return remove_fd_callback(false, fd); }   ///< Returns whether there was one.
 
@@ -181,17 +202,23 @@ private:
         if (timers_.empty()) return std::nullopt;
         return std::clamp(timers_.front()->when - time(), Duration{0}, kMaxSelectTimeout);
     }
-    // Phase 3's wait: on the real clock select() sleeps; the virtual clock polls, then jumps.
+    // Phase 3's wait: on the real clock the selector sleeps; the virtual clock polls, then jumps. Our
+    // wake-up fd does not count as watched: the loop knows only of the threads of executor jobs.
     std::vector<ReadyFd> wait_for_events(std::optional<Duration> timeout) {
-        if (!timeout && selector_->size() == 0)
+        if (!timeout && selector_->size() <= 1 && executor_jobs_ == 0)
             throw RuntimeError("the event loop would wait forever: no callback is ready, no timer is scheduled "
                                "and no file descriptor is watched (a task awaits something nobody will complete)");
         if (!clock_.is_virtual()) return selector_->select(timeout);
         std::vector<ReadyFd> events = selector_->select(Duration{0});
-        if (!events.empty()) return events;
-        if (!timeout) return selector_->select(std::nullopt);   // only an fd can wake us: wait for real
-        if (*timeout > Duration{0}) clock_.sleep_until(time() + *timeout);   // the jump
+        if (!events.empty() || timeout == Duration{0}) return events;
+        // A thread works in real time: wait for real for its result, and never jump the clock past it.
+        if (!timeout || executor_jobs_ > 0) return selector_->select(std::nullopt);
+        clock_.sleep_until(time() + *timeout);   // the jump
         return events;
+    }
+    ThreadPool& default_executor() {
+        if (!executor_) executor_ = std::make_unique<ThreadPool>(executor_workers_);   // started at first use
+        return *executor_;
     }
     void queue_io(const FdTable& table, int fd, const char* what) {
         auto it = table.find(fd);
@@ -246,6 +273,11 @@ private:
     std::map<std::uint64_t, std::shared_ptr<detail::TaskBase>> tasks_;
     std::uint64_t next_task_number_ = 1;
     detail::TaskBase* current_task_ = nullptr;   // the task whose step is running (C32)
+    // Threads (stage 08): incoming_ is the only member another thread touches.
+    detail::ThreadsafeQueue incoming_;    // call_soon_threadsafe()'s callbacks
+    std::size_t executor_jobs_ = 0;       // run_in_executor() results not yet delivered
+    int executor_workers_ = 4;
+    std::unique_ptr<ThreadPool> executor_;   // the default executor, made at first use
 };
 
 /// The loop whose run_forever() is executing on this thread; throws RuntimeError when there is none.

@@ -50,6 +50,10 @@ inline std::vector<AnyTask> EventLoop::all_tasks() const {
 inline void EventLoop::close() {
     if (running_) throw RuntimeError("Cannot close a running event loop");
     if (closed_) return;   // idempotent (C12)
+    // Threads first: wait for every executor job (asyncio's run() does so too), then refuse their calls.
+    if (executor_) executor_->shutdown();
+    incoming_.close();   // undelivered results: their Futures are destroyed here, on the loop's thread
+    executor_jobs_ = 0;
     closed_ = true;
     // Pending tasks first: destroying their frames may release what other callbacks hold.
     auto pending = std::exchange(tasks_, {});

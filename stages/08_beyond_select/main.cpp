@@ -21,13 +21,17 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(1, 1000000));
     cli.add_option("--iterations", opts.iterations, "Loop iterations c10k times per size and selector (2000)")
         ->check(CLI::Range(10, 10000000));
+    cli.add_option("--workers", opts.workers, "Threads of each loop's default executor (run_in_executor, to_thread: 4)")
+        ->check(CLI::Range(1, 64));
     cli.add_option("--serve", serve_port,
                    "Run the streams echo server alone on 127.0.0.1:PORT (0: a free port) until SIGINT or SIGTERM; "
                    "the first line printed is 'listening on 127.0.0.1:PORT'")
         ->check(CLI::Range(0, 65535));
     app.add({"c10k", "select() against epoll: the cost of one loop iteration as idle connections grow (measured, not golden)",
              [&](DemoContext& ctx) { demo_c10k(ctx, opts); }, /*deterministic=*/false});
-    app.set_tour("c10k");
+    app.add({"to-thread", "stage 03's blocking call moved to a thread: the tickers keep ticking; a file read through a thread",
+             [&](DemoContext& ctx) { demo_to_thread(ctx, opts); }});
+    app.set_tour("to-thread");
     if (auto code = app.parse(argc, argv)) return *code;
     default_selector_kind = selector;
     if (serve_port >= 0) return serve_echo(static_cast<std::uint16_t>(serve_port));

@@ -5,10 +5,14 @@
 /// task still pending is cancelled and the loop runs until they have cleaned up (failures reported),
 /// so none is destroyed half-way; then the loop closes, and main's result (or exception) comes back.
 ///
-/// **What it leaves out.** Async generators and executors (looplab has neither). **What it costs.**
-/// One loop; for cleanup, a Future and a done-callback per task left.
+/// Stage 08: closing the loop also waits for every job of its executor, as asyncio.run() does
+/// (shutdown_default_executor()); a job that never returns keeps run() from returning.
+///
+/// **What it leaves out.** Async generators. **What it costs.** One loop; for cleanup, a Future and
+/// a done-callback per task left.
 #pragma once
 
+#include "executor.hpp"
 #include "gather.hpp"
 #include "queue.hpp"
 #include "shield.hpp"
@@ -25,6 +29,7 @@ struct RunOptions {
     bool debug = false;                 ///< debug mode: report slow callbacks (C14)
     Tracer* tracer = nullptr;           ///< scheduling events go here when it is on
     ExceptionHandler exception_handler; ///< empty: the default (print to stderr)
+    int workers = 4;                    ///< threads of the default executor (run_in_executor, to_thread)
 };
 
 /// Cancels every pending task of `loop` and runs the loop until they are all done. asyncio awaits
@@ -44,6 +49,7 @@ T run(Coroutine<T> main, Clock& clock, RunOptions options = {}) {
     EventLoop loop(clock, make_selector(), options.tracer);
     loop.set_exception_handler(std::move(options.exception_handler));
     loop.set_debug(options.debug);
+    loop.set_default_executor_workers(options.workers);
     struct Cleanup {
         EventLoop& loop;
         ~Cleanup() {

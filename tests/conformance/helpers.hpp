@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <memory>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <system_error>
 #include <string>
@@ -56,20 +57,25 @@ public:
     Duration now_{0};
 };
 
-// Records each select() timeout and returns no events; pretends to watch `watched` fds.
+// Records each select() timeout and returns no events; pretends to watch `watched` fds, besides those
+// the loop registers itself (stage 08's loop watches its own wake-up fd).
 class RecordingSelector final : public Selector {
 public:
     explicit RecordingSelector(std::vector<std::optional<Duration>>* log) : log_(log) {}
-    void set_interest(int, bool, bool) override {}
+    void set_interest(int fd, bool read, bool write) override {
+        if (read || write) registered_.insert(fd);
+        else registered_.erase(fd);
+    }
     std::vector<ReadyFd> select(std::optional<Duration> timeout) override {
         log_->push_back(timeout);
         return {};
     }
-    [[nodiscard]] std::size_t size() const override { return watched; }
+    [[nodiscard]] std::size_t size() const override { return watched + registered_.size(); }
     std::size_t watched = 1;
 
 private:
     std::vector<std::optional<Duration>>* log_;
+    std::set<int> registered_;
 };
 
 // Frames allocated since construction and not freed yet.

@@ -15,10 +15,14 @@ namespace looplab::inline stage08 {
 struct StageOptions {
     std::vector<int> connections{10, 100, 500, 1000, 10000};   ///< --connections: the sizes c10k measures
     int iterations = 2000;       ///< --iterations: loop iterations timed per size and selector (c10k)
+    int workers = 4;             ///< --workers: threads of each loop's default executor
 };
 
 /// select() against epoll as the number of idle connections grows: the cost of one loop iteration.
 void demo_c10k(DemoContext& ctx, const StageOptions& opts);
+
+/// Stage 03's blocking demo with the blocking call on a thread; a file read through a thread.
+void demo_to_thread(DemoContext& ctx, const StageOptions& opts);
 
 /// `--serve PORT`: the streams echo server alone on 127.0.0.1:PORT (0: a free port) until SIGINT or
 /// SIGTERM, then closes every connection and returns 0. The first line it prints is
@@ -26,10 +30,11 @@ void demo_c10k(DemoContext& ctx, const StageOptions& opts);
 int serve_echo(std::uint16_t port);
 
 /// run()'s options for a demo: its tracer, and loop reports spoken as demo lines.
-inline RunOptions demo_run_options(DemoContext& ctx, bool debug = false) {
+inline RunOptions demo_run_options(DemoContext& ctx, const StageOptions& opts, bool debug = false) {
     RunOptions o;
     o.tracer = &ctx.trace;
     o.debug = debug;
+    o.workers = opts.workers;
     Narrator* say = &ctx.say;
     o.exception_handler = [say](const ErrorContext& c) { say->line("loop reports: " + format_report(c)); };
     return o;
