@@ -13,7 +13,8 @@
 #                           results in build/bench/ (results.json, results.md, *.png); QUICK=1: small sizes
 #   make clean              remove build directories
 #
-# Variables: BUILD (build directory), CXX (compiler), BUILD_TYPE, SANITIZE=1, WERROR=1, JOBS;
+# Variables: BUILD (build directory), CXX (compiler), BUILD_TYPE, SANITIZE=1 (ASan+UBSan) or
+# SANITIZE=thread (ThreadSanitizer), WERROR=1, JOBS;
 # TARGETS (build only these CMake targets); for bench: QUICK=1, BENCH_BUILD (its build directory),
 # BENCH_OUT (where the results go), BENCH_ARGS (more options for bench/run.py, such as
 # BENCH_ARGS="--only echo --merge": run the echo workload again, keep the other results).
@@ -39,7 +40,7 @@ endif
 DEPS_EXTRA = $(if $(findstring clang,$(CXX)),clang)
 
 CMAKE_FLAGS = -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DCMAKE_CXX_COMPILER=$(CXX) \
-              -DLOOPLAB_WERROR=$(if $(WERROR),ON,OFF) -DLOOPLAB_SANITIZE=$(if $(SANITIZE),ON,OFF) $(CMAKE_EXTRA)
+              -DLOOPLAB_WERROR=$(if $(WERROR),ON,OFF) -DLOOPLAB_SANITIZE=$(if $(filter thread,$(SANITIZE)),thread,$(if $(SANITIZE),ON,OFF)) $(CMAKE_EXTRA)
 
 .PHONY: all build deps configure run test golden docs diff bench clean
 
@@ -54,7 +55,7 @@ configure: deps
 	@rm -f $(BUILD).configure.log
 
 build: configure
-	@echo "looplab: building in $(BUILD)/ with $(CXX) ($(BUILD_TYPE)$(if $(SANITIZE),$(comma) ASan+UBSan))"
+	@echo "looplab: building in $(BUILD)/ with $(CXX) ($(BUILD_TYPE)$(if $(SANITIZE),$(comma) $(if $(filter thread,$(SANITIZE)),TSan,ASan+UBSan)))"
 	@cmake --build $(BUILD) -j $(JOBS) $(if $(TARGETS),--target $(TARGETS))
 
 run: build

@@ -9,7 +9,8 @@
 /// nothing ready, no timer and no fd the loop throws where asyncio would hang.
 ///
 /// **Stage 08: other threads.** call_soon_threadsafe() is the one method another thread may call
-/// (threadsafe_queue.hpp); run_in_executor() builds on it (executor.hpp).
+/// (threadsafe_queue.hpp); run_in_executor() builds on it (executor.hpp). A Watchdog, if set, is told
+/// which callback runs, and when the loop is idle (watchdog.hpp).
 ///
 /// **What it leaves out.** Subprocesses. **What it costs.** A Handle per callback, an O(log n) push
 /// per timer, a clock reading and a selector call per iteration. A production loop (stage 09) makes
@@ -28,6 +29,7 @@
 #include "epoll_selector.hpp"
 #include "thread_pool.hpp"
 #include "threadsafe_queue.hpp"
+#include "watchdog.hpp"
 
 namespace looplab::inline stage08 {
 
@@ -36,6 +38,7 @@ template <typename T> class Future;
 template <typename T> class Task;
 class AnyTask;
 class EventLoop;
+class SignalHandlers;
 namespace detail {
 class FutureBase;
 class TaskBase;
@@ -101,6 +104,9 @@ public:
     template <typename F> Future<std::invoke_result_t<F&>> run_in_executor(F fn);   // executor.hpp
     /// The default executor's size, before its first use (asyncio's: min(32, CPUs + 4); looplab's: 4).
     void set_default_executor_workers(int workers) { executor_workers_ = workers; }
+    /// Runs `callback` as an ordinary loop callback whenever signal `signo` arrives (signals.hpp).
+    void add_signal_handler(int signo, std::function<void()> callback);
+    bool remove_signal_handler(int signo);   ///< Restores the signal's old disposition; returns whether there was one.
     bool remove_reader(int fd) { return remove_fd_callback(true, fd); }    ///< Returns whether there was one.
     bool remove_writer(int fd) { return remove_fd_callback(false, fd); }   ///< Returns whether there was one.
 
@@ -167,6 +173,8 @@ public:
     /// Replaces the exception handler (an empty function restores the default: print to stderr).
     void set_exception_handler(ExceptionHandler handler) { reporter_->handler = std::move(handler); }
     void call_exception_handler(const ErrorContext& ctx) const { reporter_->report(ctx); }   ///< Reports `ctx`.
+    /// Publishes every callback to `watchdog` (null: none), which must outlive the loop's runs.
+    void set_watchdog(Watchdog* watchdog) { watchdog_ = watchdog; }
     void set_debug(bool on) { debug_ = on; }   ///< Debug mode: report callbacks that run slow_callback_duration or more.
     [[nodiscard]] bool get_debug() const { return debug_; }   ///< Whether debug mode is on.
     Duration slow_callback_duration = std::chrono::milliseconds(100);   ///< asyncio's default: 0.1 s.
@@ -230,8 +238,10 @@ private:
     void run_handle(detail::HandleState& h) {
         const Duration start = debug_ ? time() : Duration{};
         h.running = true;
+        if (watchdog_ != nullptr) watchdog_->running(h.name, time());
         try { h.callback(); }
         catch (...) { call_exception_handler({"Exception in callback " + h.name, std::current_exception(), h.name}); }
+        if (watchdog_ != nullptr) watchdog_->idle();
         h.running = false;
         if (h.cancelled) h.callback = nullptr;   // cancelled while running: free its captures now
         if (debug_ && time() - start >= slow_callback_duration) {
@@ -278,6 +288,8 @@ private:
     std::size_t executor_jobs_ = 0;       // run_in_executor() results not yet delivered
     int executor_workers_ = 4;
     std::unique_ptr<ThreadPool> executor_;   // the default executor, made at first use
+    Watchdog* watchdog_ = nullptr;
+    std::shared_ptr<SignalHandlers> signals_;   // while a signal handler is set (signals.hpp)
 };
 
 /// The loop whose run_forever() is executing on this thread; throws RuntimeError when there is none.

@@ -70,6 +70,7 @@ inline void EventLoop::close() {
             try { selector_->set_interest(fd, false, false); } catch (const std::system_error&) {}
     readers_.clear();
     writers_.clear();
+    signals_.reset();   // restores the signals' old dispositions
 }
 
 } // namespace looplab::stage08

@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(10, 10000000));
     cli.add_option("--workers", opts.workers, "Threads of each loop's default executor (run_in_executor, to_thread: 4)")
         ->check(CLI::Range(1, 64));
+    cli.add_option("--watchdog", opts.watchdog, "Report a loop callback running longer than SECONDS, while it runs (0: off; watchdog demo: 0.1)")
+        ->check(CLI::Range(0.0, 3600.0));
     cli.add_option("--serve", serve_port,
                    "Run the streams echo server alone on 127.0.0.1:PORT (0: a free port) until SIGINT or SIGTERM; "
                    "the first line printed is 'listening on 127.0.0.1:PORT'")
@@ -31,6 +33,8 @@ int main(int argc, char** argv) {
              [&](DemoContext& ctx) { demo_c10k(ctx, opts); }, /*deterministic=*/false});
     app.add({"to-thread", "stage 03's blocking call moved to a thread: the tickers keep ticking; a file read through a thread",
              [&](DemoContext& ctx) { demo_to_thread(ctx, opts); }});
+    app.add({"watchdog", "a task that blocks the loop, named by a watchdog thread while it blocks (real time: not golden)",
+             [&](DemoContext& ctx) { demo_watchdog(ctx, opts); }, /*deterministic=*/false});
     app.set_tour("to-thread");
     if (auto code = app.parse(argc, argv)) return *code;
     default_selector_kind = selector;

@@ -16,6 +16,7 @@
 #include "gather.hpp"
 #include "queue.hpp"
 #include "shield.hpp"
+#include "signals.hpp"
 #include "sleep.hpp"
 #include "sync.hpp"
 #include "task.hpp"
@@ -30,6 +31,8 @@ struct RunOptions {
     Tracer* tracer = nullptr;           ///< scheduling events go here when it is on
     ExceptionHandler exception_handler; ///< empty: the default (print to stderr)
     int workers = 4;                    ///< threads of the default executor (run_in_executor, to_thread)
+    Duration watchdog{0};               ///< > 0: a Watchdog reports callbacks running longer than this
+    Watchdog::Report watchdog_report;   ///< where its reports go (empty: standard error)
 };
 
 /// Cancels every pending task of `loop` and runs the loop until they are all done. asyncio awaits
@@ -46,7 +49,10 @@ inline void cancel_all_tasks(EventLoop& loop) {
 /// Runs `main` on a new loop over `clock` and returns its result; see the file comment.
 template <typename T>
 T run(Coroutine<T> main, Clock& clock, RunOptions options = {}) {
+    std::optional<Watchdog> watchdog;   // before the loop: it must outlive every callback
+    if (options.watchdog > Duration{0}) watchdog.emplace(options.watchdog, options.watchdog_report);
     EventLoop loop(clock, make_selector(), options.tracer);
+    loop.set_watchdog(watchdog ? &*watchdog : nullptr);
     loop.set_exception_handler(std::move(options.exception_handler));
     loop.set_debug(options.debug);
     loop.set_default_executor_workers(options.workers);

@@ -16,6 +16,7 @@ struct StageOptions {
     std::vector<int> connections{10, 100, 500, 1000, 10000};   ///< --connections: the sizes c10k measures
     int iterations = 2000;       ///< --iterations: loop iterations timed per size and selector (c10k)
     int workers = 4;             ///< --workers: threads of each loop's default executor
+    double watchdog = 0;         ///< --watchdog: seconds a callback may run before a report (0: off)
 };
 
 /// select() against epoll as the number of idle connections grows: the cost of one loop iteration.
@@ -23,6 +24,9 @@ void demo_c10k(DemoContext& ctx, const StageOptions& opts);
 
 /// Stage 03's blocking demo with the blocking call on a thread; a file read through a thread.
 void demo_to_thread(DemoContext& ctx, const StageOptions& opts);
+
+/// A blocking step reported by the watchdog while it blocks, and by debug mode after.
+void demo_watchdog(DemoContext& ctx, const StageOptions& opts);
 
 /// `--serve PORT`: the streams echo server alone on 127.0.0.1:PORT (0: a free port) until SIGINT or
 /// SIGTERM, then closes every connection and returns 0. The first line it prints is
@@ -35,6 +39,7 @@ inline RunOptions demo_run_options(DemoContext& ctx, const StageOptions& opts, b
     o.tracer = &ctx.trace;
     o.debug = debug;
     o.workers = opts.workers;
+    o.watchdog = seconds(opts.watchdog);
     Narrator* say = &ctx.say;
     o.exception_handler = [say](const ErrorContext& c) { say->line("loop reports: " + format_report(c)); };
     return o;

@@ -2,10 +2,10 @@
 // the first line is `listening on 127.0.0.1:PORT`, log lines go to standard error, a signal closes
 // every connection and exits 0 after a summary line.
 //
-// A signal handler may do almost nothing (no locks, no allocation, no iostreams), so it writes one
-// byte into a pipe: the *self-pipe*. A reader callback on the other end completes a Future, which
-// main awaits like any other; then main closes the server and returns, and run() cancels every
-// connection's handler: each unwinds, its streams go, and their sockets close.
+// Stage 07 wrote its own self-pipe here; stage 08's loop has add_signal_handler() (signals.hpp), so
+// SIGINT and SIGTERM are ordinary callbacks that complete a Future, which main awaits like any other;
+// then main closes the server and returns, and run() cancels every connection's handler: each
+// unwinds, its streams go, and their sockets close.
 #include <cerrno>
 #include <csignal>
 #include <cstdint>
@@ -24,14 +24,6 @@
 namespace looplab::inline stage08 {
 
 namespace {
-int signal_pipe = -1;   // the write end, for the handler
-
-extern "C" void on_stop_signal(int signo) {
-    const int saved = errno;   // a handler must leave errno as it found it
-    const unsigned char byte = static_cast<unsigned char>(signo);
-    [[maybe_unused]] const ssize_t n = ::write(signal_pipe, &byte, 1);   // full pipe: a byte is there already
-    errno = saved;
-}
 
 // What the handlers counted.
 struct ServeCount {
@@ -72,7 +64,7 @@ struct Stop {
     ServerStats stats;
 };
 
-Coroutine<void> serve_main(std::uint16_t port, int wake_fd, ServeCount* count, Stop* stop) {
+Coroutine<void> serve_main(std::uint16_t port, ServeCount* count, Stop* stop) {
     Server server = co_await start_server(
         [count](StreamReader r, StreamWriter w) { return echo_bytes(std::move(r), std::move(w), count); }, port);
     // The first line, flushed at once: a test or a script reads the port from it.
@@ -80,15 +72,13 @@ Coroutine<void> serve_main(std::uint16_t port, int wake_fd, ServeCount* count, S
 
     EventLoop& loop = get_running_loop();
     Future<int> signalled(loop, "signal");
-    loop.add_reader(
-        wake_fd,
-        [wake_fd, signalled] {
-            unsigned char byte = 0;
-            if (::read(wake_fd, &byte, 1) == 1 && !signalled.done()) signalled.set_result(byte);
-        },
-        "self-pipe callback");
+    for (int signo : {SIGINT, SIGTERM})
+        loop.add_signal_handler(signo, [signalled, signo] {
+            if (!signalled.done()) signalled.set_result(signo);
+        });
     stop->signo = co_await signalled;
-    loop.remove_reader(wake_fd);
+    loop.remove_signal_handler(SIGINT);
+    loop.remove_signal_handler(SIGTERM);
     stop->open = server.stats().open;
     stop->stats = server.stats();
     server.close();
@@ -98,29 +88,13 @@ Coroutine<void> serve_main(std::uint16_t port, int wake_fd, ServeCount* count, S
 
 int serve_echo(std::uint16_t port) {
     ignore_sigpipe();
-    Pipe wakeup;
-    try {
-        wakeup = make_pipe();
-        set_nonblocking(wakeup.read.get());
-        set_nonblocking(wakeup.write.get());   // the handler must never block
-    } catch (const std::system_error& e) {
-        std::cerr << "08-beyond-select: cannot serve: " << e.what() << std::endl;
-        return 1;
-    }
-    signal_pipe = wakeup.write.get();
-    struct sigaction action {};
-    action.sa_handler = on_stop_signal;
-    sigemptyset(&action.sa_mask);
-    ::sigaction(SIGINT, &action, nullptr);
-    ::sigaction(SIGTERM, &action, nullptr);
-
     RealClock clock;
     RunOptions options;
     options.exception_handler = [](const ErrorContext& c) { std::cerr << format_report(c) << std::endl; };
     ServeCount count;
     Stop stop;
     try {
-        run(serve_main(port, wakeup.read.get(), &count, &stop), clock, options);
+        run(serve_main(port, &count, &stop), clock, options);
     } catch (const std::exception& e) {
         std::cerr << "08-beyond-select: cannot serve on 127.0.0.1:" << port << ": " << e.what() << std::endl;
         return 1;
