@@ -36,6 +36,7 @@ namespace looplab::inline stage08 {
 /// The epoll backend: the kernel keeps the interest list. See the file comment.
 class EpollSelector final : public Selector {
 public:
+    /// Makes the kernel's interest list (epoll_create1); a failure names the call.
     EpollSelector() : epoll_(check(::epoll_create1(EPOLL_CLOEXEC), "epoll_create1")) {}
 
     /// Adds, modifies or removes `fd` in the kernel's list (one epoll_ctl()).

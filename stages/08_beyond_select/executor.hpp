@@ -63,14 +63,20 @@ Future<std::invoke_result_t<F&>> EventLoop::run_in_executor(F fn) {
         else future.set_result(std::move(*outcome->value));
     };
     default_executor().submit([this, fn = std::move(fn), outcome, deliver = std::move(deliver)]() mutable {
-        try {
-            if constexpr (std::is_void_v<R>) { fn(); outcome->value.emplace(); }
-            else outcome->value.emplace(fn());
-        } catch (...) {
-            outcome->error = std::current_exception();   // to the awaiting coroutine, through the Future
+        {
+            // Our reference to the outcome ends with this block, *before* the loop can run deliver:
+            // so the outcome (and an exception in it) is destroyed on the loop's thread, never here,
+            // while the coroutine may still be reading it. (ThreadSanitizer caught the other order.)
+            auto mine = std::move(outcome);
+            try {
+                if constexpr (std::is_void_v<R>) { fn(); mine->value.emplace(); }
+                else mine->value.emplace(fn());
+            } catch (...) {
+                mine->error = std::current_exception();   // to the awaiting coroutine, through the Future
+            }
         }
         // call_soon_threadsafe() without its Handle: this thread keeps no reference to the callback,
-        // so the Future it holds is destroyed on the loop's thread, never here.
+        // so the Future it holds is destroyed on the loop's thread too.
         incoming_.push(std::make_shared<detail::HandleState>(std::move(deliver), "run_in_executor result"));
     });
     ++executor_jobs_;   // after submit(): a refused job is not waited for

@@ -51,6 +51,7 @@ public:
         thread_ = std::thread([this] { watch(); });
     }
     Watchdog(const Watchdog&) = delete;   // the thread holds `this`
+    /// Stops the thread and waits for it.
     ~Watchdog() {
         {
             std::lock_guard lock(mutex_);
