@@ -19,7 +19,8 @@
 #   make exercise           list the exercises; EX=02_heap: build and run that exercise's check on
 #                           your file in mywork/02_heap/ (SOLUTION=1: on the reference solution)
 #
-# Variables: BUILD (build directory), CXX (compiler), BUILD_TYPE, SANITIZE=1, WERROR=1, JOBS;
+# Variables: BUILD (build directory), CXX (compiler), BUILD_TYPE, SANITIZE=1 (ASan+UBSan) or
+# SANITIZE=thread (ThreadSanitizer), WERROR=1, JOBS;
 # TARGETS (build only these CMake targets); for bench: QUICK=1, BENCH_BUILD (its build directory),
 # BENCH_OUT (where the results go), BENCH_ARGS (more options for bench/run.py, such as
 # BENCH_ARGS="--only echo --merge": run the echo workload again, keep the other results).
@@ -54,7 +55,7 @@ endif
 DEPS_EXTRA = $(if $(findstring clang,$(CXX)),clang)
 
 CMAKE_FLAGS = -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DCMAKE_CXX_COMPILER=$(CXX) \
-              -DLOOPLAB_WERROR=$(if $(WERROR),ON,OFF) -DLOOPLAB_SANITIZE=$(if $(SANITIZE),ON,OFF) $(CMAKE_EXTRA)
+              -DLOOPLAB_WERROR=$(if $(WERROR),ON,OFF) -DLOOPLAB_SANITIZE=$(if $(filter thread,$(SANITIZE)),thread,$(if $(SANITIZE),ON,OFF)) $(CMAKE_EXTRA)
 
 .PHONY: all build deps configure run test golden docs docs-check diff bench fuzz clean exercise
 
@@ -69,7 +70,7 @@ configure: deps
 	@rm -f $(BUILD).configure.log
 
 build: configure
-	@echo "looplab: building in $(BUILD)/ with $(CXX) ($(BUILD_TYPE)$(if $(SANITIZE),$(comma) ASan+UBSan))"
+	@echo "looplab: building in $(BUILD)/ with $(CXX) ($(BUILD_TYPE)$(if $(SANITIZE),$(comma) $(if $(filter thread,$(SANITIZE)),TSan,ASan+UBSan)))"
 	@cmake --build $(BUILD) -j $(JOBS) $(if $(TARGETS),--target $(TARGETS))
 
 # The tour and the transcripts need only the stage binaries (the CMake target `stages`).

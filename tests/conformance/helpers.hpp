@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <memory>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <system_error>
 #include <string>
@@ -56,20 +57,25 @@ public:
     Duration now_{0};
 };
 
-// Records each select() timeout and returns no events; pretends to watch `watched` fds.
+// Records each select() timeout and returns no events; pretends to watch `watched` fds, besides those
+// the loop registers itself (stage 08's loop watches its own wake-up fd).
 class RecordingSelector final : public Selector {
 public:
     explicit RecordingSelector(std::vector<std::optional<Duration>>* log) : log_(log) {}
-    void set_interest(int, bool, bool) override {}
+    void set_interest(int fd, bool read, bool write) override {
+        if (read || write) registered_.insert(fd);
+        else registered_.erase(fd);
+    }
     std::vector<ReadyFd> select(std::optional<Duration> timeout) override {
         log_->push_back(timeout);
         return {};
     }
-    [[nodiscard]] std::size_t size() const override { return watched; }
+    [[nodiscard]] std::size_t size() const override { return watched + registered_.size(); }
     std::size_t watched = 1;
 
 private:
     std::vector<std::optional<Duration>>* log_;
+    std::set<int> registered_;
 };
 
 // Frames allocated since construction and not freed yet.
@@ -86,12 +92,22 @@ inline int events(const Tracer& trace, TraceKind kind, const std::string& who, c
     return n;
 }
 
+// The selector a traced loop watches fds with: select(), or the run's choice in a stage that lets a
+// run choose (stage 08: tests/CMakeLists.txt runs its conformance tests on each selector).
+inline std::unique_ptr<Selector> test_selector() {
+#ifdef LOOPLAB_STAGE_CHOOSES_SELECTOR
+    return make_selector();
+#else
+    return std::make_unique<SelectSelector>();
+#endif
+}
+
 // A loop fixture whose tracer keeps every event.
 struct TracedLoop {
     std::vector<ErrorContext> reports;
     VirtualClock clock;
     Tracer trace{clock};
-    EventLoop loop{clock, std::make_unique<SelectSelector>(), &trace};
+    EventLoop loop{clock, test_selector(), &trace};
     TracedLoop() {
         trace.keep_events(true);
         loop.set_exception_handler([this](const ErrorContext& ctx) { reports.push_back(ctx); });
