@@ -18,17 +18,17 @@ int main(int argc, char** argv) {
         ->transform(CLI::CheckedTransformer(std::map<std::string, SelectorKind>{{"select", SelectorKind::select},
                                                                                {"epoll", SelectorKind::epoll}}));
     cli.add_option("--connections", opts.connections, "The numbers of idle connections c10k measures (10 100 500 1000 10000)")
-        ->check(CLI::Range(1, 1000000));
+        ->check(number(1, 1000000));
     cli.add_option("--iterations", opts.iterations, "Loop iterations c10k times per size and selector (2000)")
-        ->check(CLI::Range(10, 10000000));
+        ->check(number(10, 10000000));
     cli.add_option("--workers", opts.workers, "Threads of each loop's default executor (run_in_executor, to_thread: 4)")
-        ->check(CLI::Range(1, 64));
+        ->check(number(1, 64));
     cli.add_option("--watchdog", opts.watchdog, "Report a loop callback running longer than SECONDS, while it runs (0: off; watchdog demo: 0.1)")
-        ->check(CLI::Range(0.0, 3600.0));
+        ->check(number(0.0, 3600.0));
     cli.add_option("--serve", serve_port,
                    "Run the streams echo server alone on 127.0.0.1:PORT (0: a free port) until SIGINT or SIGTERM; "
                    "the first line printed is 'listening on 127.0.0.1:PORT'")
-        ->check(CLI::Range(0, 65535));
+        ->check(number(0, 65535));
     app.add({"c10k", "select() against epoll: the cost of one loop iteration as idle connections grow (measured, not golden)",
              [&](DemoContext& ctx) { demo_c10k(ctx, opts); }, /*deterministic=*/false});
     app.add({"to-thread", "stage 03's blocking call moved to a thread: the tickers keep ticking; a file read through a thread",

@@ -21,7 +21,7 @@
 /// **Counting connections.** A connection counts as open while anyone holds its *attachment*: the
 /// transport until connection_lost() has run, and for start_server (streams.hpp) also the handler
 /// task until it returns. wait_closed() waits until the server is closed and nothing is open (asyncio
-/// 3.12+ waits for the connections too).
+/// 3.12 and 3.13 wait for the connections' transports to close, not for the handlers; 3.11 not at all).
 ///
 /// **What it leaves out.** Addresses other than 127.0.0.1, several listening sockets, SSL,
 /// start_serving=False, Server.close_clients() and abort_clients() (3.13), and happy eyeballs.

@@ -14,13 +14,13 @@ to print the same lines, the twins need three things the C++ side gets from comm
      Lib/test/test_asyncio/utils.py); this is our version of it.
   2. **SplitMix64**, the seeded generator behind the random delays, bit for bit as
      common/include/looplab/random.hpp documents it, so chain and queue draw the same delays.
-  3. The demos' **voice**: the banner, "task time text" lines, times formatted as "1.500s", and
+  3. The demos' **voice**: "task time text" lines, times formatted as "1.500s", and
      `run()`, the twin of the C++ run(): one fresh loop per call, on a clock shared across calls
      (the C++ demos keep one clock for all the runs of a demo, so the second half of `count` starts
      at 3.000s, not at 0).
 
 What it leaves out: the lecture. The C++ demos explain themselves as they run; the twins print only
-what `08-beyond-select DEMO --clock virtual --quiet --color never` prints (the banner and the event
+what `08-beyond-select DEMO --clock virtual --quiet --color never` prints (the event
 lines), because the point of a twin is that those lines come out the same.
 
 What it costs: nothing at run time worth measuring. What it costs in honesty is listed where it
@@ -371,14 +371,10 @@ def format_time(seconds):
 
 @contextlib.contextmanager
 def demo(name, summary):
-    """Frames a demo's transcript as the C++ StageApp does: the banner before (three lines, printed
-    even with --quiet), one blank line after."""
-    rule = "=" * 78
-    print(rule)
-    print(f"demo: {name}  --  {summary}")
-    print(rule)
+    """Marks a demo's transcript. It prints nothing: under --quiet the C++ StageApp prints no banner
+    around a single demo, only its results. `name` and `summary` say which C++ demo this twin is."""
+    del name, summary
     yield
-    print()
 
 
 def task_line(task, text):

@@ -1,4 +1,5 @@
-// Stage 08, `--serve 0`, end to end, with stage 04's contract: starts build/bin/08-beyond-select as a
+// The streams echo server's `--serve 0`, end to end, with stage 04's contract, for every stage that
+// has it (07 and later; tests/CMakeLists.txt names the binary in LOOPLAB_STAGE_BINARY): starts it as a
 // child process, reads the port from its first line, connects three misbehaving clients (one resets,
 // one sends garbage and leaves, one sends and never reads), then 200 concurrent clients with seeded
 // random payloads of up to 256 KiB, checks every byte that comes back, sends SIGTERM and checks that
@@ -50,7 +51,7 @@ Coroutine<std::vector<std::string>> all_clients(sockaddr_in address, std::vector
 } // namespace
 
 TEST_CASE("--serve 0: 200 concurrent clients, random payloads up to 256 KiB, every byte checked, misbehaving clients disturb nobody, SIGTERM exits 0") {
-    serve::Served served = serve::start(serve::stage_binary("08-beyond-select"));
+    serve::Served served = serve::start(serve::stage_binary(LOOPLAB_STAGE_BINARY));
     UniqueFd staller = serve::start_staller(served.address);
     serve::misbehave(served.address);
 
