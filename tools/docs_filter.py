@@ -160,8 +160,8 @@ _SOURCES = []
 
 def source_files():
     if not _SOURCES:
-        for pattern in ("common/include/**/*.hpp", "stages/**/*.hpp", "stages/**/*.cpp",
-                        "exercises/**/*.hpp", "exercises/**/*.cpp"):
+        # The sources Doxygen reads (docs/Doxyfile.in's INPUT; the exercises give it their pages only).
+        for pattern in ("common/include/**/*.hpp", "stages/**/*.hpp", "stages/**/*.cpp"):
             _SOURCES.extend(p for p in glob.glob(os.path.join(ROOT, pattern), recursive=True)
                             if "/python/" not in p)
     return _SOURCES

@@ -33,7 +33,7 @@ namespace looplab {
 /// The check of a number option: `->check(number(0.0, 10.0))`. T must be the option's type. It reads
 /// the text with parse_decimal() (decimal only, finite, in [min, max]) and hands CLI11 the number
 /// written back in plain decimal, so CLI11's own conversion cannot read it another way. A refusal
-/// is CLI11's ValidationError: "--delay: 'nan' is not a number; ...", and exit code 2. `bound`, if
+/// is CLI11's ValidationError, naming the option and why (e.g. that nan is not a number), and exit code 2. `bound`, if
 /// given, says where the range comes from, after an out-of-range refusal.
 template <class T>
 CLI::Validator number(T min, T max, std::string bound = {}) {
